@@ -1,0 +1,46 @@
+# linkis-magic: every command a developer or CI needs.
+# `make demo` runs the quickstart notebook against the embedded local Linkis;
+# `make test` installs everything and runs every test.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test test-fast lab local bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Debian's chromium for the browser tests (Playwright cannot download its own browsers here).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+demo: install
+	$(PY) -m linkis_magic.demo notebooks/quickstart.ipynb
+
+test: install chromium
+	$(PY) -m pytest -p no:cacheprovider -ra
+
+test-fast: install
+	$(PY) -m pytest -p no:cacheprovider -ra -m "not browser" tests
+
+lab: install
+	$(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 notebooks/
+
+local: install
+	$(VENV)/bin/linkis-magic local
+
+bench: install
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache build dist

@@ -1,0 +1,77 @@
+"""Protocol constants shared by the client and the embedded local Linkis.
+
+Everything here comes from ``linkis-protocol.md`` (the project's verified protocol notes); the
+client and the server share nothing else.
+"""
+
+from __future__ import annotations
+
+import enum
+
+#: REST prefix every Linkis endpoint lives under (§1).
+API_PREFIX = "/api/rest_j/v1"
+
+#: Session cookie set by ``POST /user/login`` (§2.1).
+SESSION_COOKIE = "linkis_user_session_ticket_id_v1"
+
+#: Token headers (§2.2).
+TOKEN_CODE_HEADER = "Token-Code"
+TOKEN_USER_HEADER = "Token-User"
+
+#: Largest ``pageSize`` ``/filesystem/openFile`` accepts (§8.2, error 80034 above it).
+MAX_PAGE_SIZE = 100_000
+
+
+class MessageStatus(enum.IntEnum):
+    """The envelope's ``status`` field (§1)."""
+
+    NOT_LOGGED_IN = -1
+    SUCCESS = 0
+    ERROR = 1
+    VALIDATION_FAILED = 2
+    NO_PERMISSION = 3
+    WARNING = 4
+
+
+#: HTTP code Linkis derives from the envelope ``status`` (§1, ``Message.messageToHttpStatus``).
+HTTP_STATUS = {
+    MessageStatus.NOT_LOGGED_IN: 401,
+    MessageStatus.SUCCESS: 200,
+    MessageStatus.ERROR: 400,
+    MessageStatus.VALIDATION_FAILED: 412,
+    MessageStatus.NO_PERMISSION: 403,
+    MessageStatus.WARNING: 206,
+}
+
+
+class JobStatus(str, enum.Enum):
+    """The eight Linkis job states, in their enumeration order (§6)."""
+
+    INITED = "Inited"
+    WAIT_FOR_RETRY = "WaitForRetry"
+    SCHEDULED = "Scheduled"
+    RUNNING = "Running"
+    SUCCEED = "Succeed"
+    FAILED = "Failed"
+    CANCELLED = "Cancelled"
+    TIMEOUT = "Timeout"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in TERMINAL_STATES
+
+    @classmethod
+    def parse(cls, value: str) -> "JobStatus":
+        """Map a server string to a state; unknown strings raise ``ValueError``."""
+        return cls(value)
+
+
+TERMINAL_STATES = frozenset(
+    {JobStatus.SUCCEED, JobStatus.FAILED, JobStatus.CANCELLED, JobStatus.TIMEOUT}
+)
+
+#: Log array indexes in ``/entrance/{execID}/log`` and ``/filesystem/openLog`` (§4.4).
+LOG_ERROR, LOG_WARN, LOG_INFO, LOG_ALL = 0, 1, 2, 3
+
+#: Result set ``type`` values (§8.2).
+RESULT_TEXT, RESULT_TABLE = "1", "2"
