@@ -1,0 +1,447 @@
+"""IPython magics for Apache Linkis: ``%%linkis`` runs a cell, ``%linkis`` manages jobs.
+
+Load them with ``%load_ext linkis_magic``. A cell names its engine (``hive``, ``spark``,
+``spark-3.4.4``, ``pyspark``, ``python``, ``shell``, ``jdbc``, ``trino``, ``presto``) and holds
+the code::
+
+    In [1]: %load_ext linkis_magic
+
+    In [2]: %%linkis hive -o top
+       ...: select city, count(*) as n from visits group by city order by n desc
+
+The live panel shows the job's state, task id, elapsed time, progress, stages and the last log
+lines; when the job ends it gives way to a one-line summary and the log tail. The last table
+result is the cell's value, a typed pandas DataFrame; text results are printed. The job itself
+is ``_linkis_last`` (``_linkis_last.results`` holds every result set).
+
+Where jobs run comes from, highest first: magic flags, ``%config LinkisMagics.<setting>``, the
+environment (``LINKIS_URL``, ``LINKIS_USER``, ``LINKIS_PASSWORD``, ``LINKIS_TOKEN``,
+``LINKIS_PROFILE``, ``LINKIS_CONFIG``), the config file ``~/.config/linkis-magic/config.toml``
+(named profiles, see :mod:`linkis_magic.config`), then defaults. When nothing names a gateway
+the magics start the embedded local Linkis on first use. A missing password is asked for.
+
+``%linkis`` alone lists the line commands: ``jobs``, ``status``, ``log``, ``kill``, ``result``,
+``connect``.
+"""
+
+from __future__ import annotations
+
+import atexit
+import dataclasses
+import getpass
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from traitlets import Enum, Float, Int, Unicode
+
+from linkis_magic import view
+from linkis_magic.config import (
+    LOCAL,
+    PROGRESS_MODES,
+    ConfigError,
+    Settings,
+    config_file_path,
+    load_settings,
+    profile_names,
+    read_config_file,
+)
+from linkis_magic.engines import resolve_engine
+from linkis_magic.errors import LinkisAuthError, UnknownEngineError
+
+#: Jobs submitted from this process and not yet seen in a terminal state: killed at exit.
+_RUNNING: set[Any] = set()
+#: Embedded local gateways started by the magics: stopped at exit.
+_LOCAL_SERVERS: list[Any] = []
+
+
+@dataclasses.dataclass(frozen=True)
+class CellRequest:
+    """One ``%%linkis`` cell, parsed and checked: nothing here needs the network."""
+
+    engine: str
+    code: str
+    output: str | None = None
+    limit: int | None = None
+    variables: dict[str, str] = dataclasses.field(default_factory=dict)
+    startup: dict[str, str] = dataclasses.field(default_factory=dict)
+    runtime: dict[str, str] = dataclasses.field(default_factory=dict)
+    timeout: float | None = None
+    run_type: str | None = None
+    progress: str | None = None
+    quiet: bool = False
+    creator: str | None = None
+
+    def flags(self) -> dict[str, Any]:
+        """The settings this cell overrides (the highest settings layer)."""
+        return {"progress": self.progress, "creator": self.creator, "timeout": self.timeout,
+                "limit": self.limit}
+
+
+@magics_class
+class LinkisMagics(Magics):
+    """``%%linkis ENGINE`` runs a cell on Linkis; ``%linkis COMMAND`` manages jobs.
+
+    Every trait below can be set with ``%config LinkisMagics.<name> = value`` or in
+    ``ipython_config.py``; an empty value means "not set here", so the environment and the
+    config file decide.
+    """
+
+    url = Unicode("", help="Gateway URL, e.g. http://linkis:9001, or 'local'.").tag(config=True)
+    user = Unicode("", help="Linkis user.").tag(config=True)
+    profile = Unicode("", help="Profile of the config file to use.").tag(config=True)
+    config_file = Unicode("", help="Config file (TOML) to read instead of the default.").tag(
+        config=True)
+    creator = Unicode("", help="Linkis creator label (one word, no '-').").tag(config=True)
+    progress = Enum(PROGRESS_MODES, default_value=None, allow_none=True,
+                    help="Live view: auto, widget, text or none.").tag(config=True)
+    timeout = Float(None, allow_none=True, help="Kill jobs running longer (seconds).").tag(
+        config=True)
+    limit = Int(None, allow_none=True, help="Fetch at most this many result rows.").tag(
+        config=True)
+    log_lines = Int(None, allow_none=True, help="Log lines kept in the live view.").tag(
+        config=True)
+    local_data_dir = Unicode("", help="Data directory of the embedded local Linkis.").tag(
+        config=True)
+
+    def __init__(self, shell: Any = None, **kwargs: Any) -> None:
+        super().__init__(shell=shell, **kwargs)
+        self._client: Any = None
+        self._client_key: tuple[Any, ...] | None = None
+        self._passwords: dict[tuple[str, str], str] = {}
+
+    @magic_arguments(name="%linkis")
+    @argument("engine", help="hive, spark, spark-3.4.4, pyspark, python, shell, jdbc, trino, ...")
+    @argument("-o", "--output", metavar="VAR", help="Store the result DataFrame in VAR.")
+    @argument("--limit", type=int, metavar="N", help="Fetch at most N rows of the result.")
+    @argument("--var", action="append", default=[], metavar="NAME=VALUE",
+              help="Linkis variable ${NAME} (repeatable).")
+    @argument("--conf", action="append", default=[], metavar="KEY=VALUE",
+              help="Engine startup configuration (repeatable).")
+    @argument("--runtime-conf", action="append", default=[], metavar="KEY=VALUE",
+              help="Runtime configuration (repeatable).")
+    @argument("--timeout", type=float, metavar="SECONDS",
+              help="Kill the job when it runs longer than this.")
+    @argument("--run-type", metavar="TYPE", help="Linkis runType, e.g. sql, hql, py, scala.")
+    @argument("--progress", choices=["widget", "text", "none"], help="Live view to show.")
+    @argument("--quiet", action="store_true", help="Show no progress, summary or log.")
+    @argument("--creator", metavar="NAME", help="Linkis creator label for this job.")
+    @cell_magic("linkis")
+    def linkis_cell(self, line: str, cell: str) -> Any:
+        """Run the cell on a Linkis engine and return its last table as a DataFrame.
+
+        Examples::
+
+            In [1]: %%linkis hive --limit 1000 -o df
+               ...: select * from sales where day = '${day}'
+
+            In [2]: %%linkis spark-3.4.4 --var day=20240101 --conf spark.executor.instances=4
+               ...: select count(*) from sales where day = '${day}'
+
+            In [3]: %%linkis shell --timeout 60 --progress text
+               ...: hdfs dfs -ls /data
+
+        The job is ``_linkis_last`` afterwards; ``_linkis_last.results`` holds every result
+        set. Interrupting the cell (Ctrl-C, the stop button) kills the job on the server.
+        A failed job ends the cell in error; ``%linkis log TASK`` shows its whole log.
+        """
+        request = parse_cell(line, cell)
+        settings = self._settings(request.flags())
+        _check_engine(request.engine, settings)
+        client = self._client_for(settings)
+        mode = "quiet" if request.quiet else view.choose_mode(settings.progress, self._has_kernel())
+        try:
+            job, frame = run_cell(client, request,
+                                  view.make_view(mode, log_lines=settings.log_lines), settings.limit)
+        except LinkisAuthError:
+            self.forget_password(settings.url, settings.user)
+            raise
+        self.shell.user_ns["_linkis_last"] = job
+        if request.output:
+            self.shell.user_ns[request.output] = frame
+        return frame
+
+    @line_magic("linkis")
+    def linkis_line(self, line: str) -> Any:
+        """Manage Linkis jobs: ``%linkis jobs|status|log|kill|result|connect|help``.
+
+        Examples::
+
+            In [1]: %linkis connect prod          # a profile of the config file
+            In [2]: %linkis jobs 10               # the last 10 jobs, as a DataFrame
+            In [3]: %linkis log 42                # the whole log of task 42
+            In [4]: %linkis kill 42
+            In [5]: rs = %linkis result 42        # its result sets, e.g. after a restart
+        """
+        name, _, rest = line.strip().partition(" ")
+        command = SUBCOMMANDS.get(name or "help")
+        if command is None:
+            raise UsageError(f"unknown command {name!r}; try %linkis help")
+        return command.run(self, rest.strip())
+
+    def settings(self, flags: dict[str, Any] | None = None) -> Settings:
+        """The settings a cell with these flags would use (secrets hidden in the repr)."""
+        return self._settings(flags or {})
+
+    def _settings(self, flags: dict[str, Any]) -> Settings:
+        traits = {name: getattr(self, name) for name in self.trait_names(config=True)}
+        try:
+            return load_settings(flags, traits, os.environ)
+        except ConfigError as e:
+            raise UsageError(str(e)) from None
+
+    def _client_for(self, settings: Settings) -> Any:
+        """One client per connection, kept across cells so its session is reused."""
+        options = self._connection(settings)
+        key = tuple(sorted((k, repr(v)) for k, v in options.items()))
+        if key != self._client_key:
+            from linkis_magic.client import LinkisClient  # lazily: loading must stay light
+
+            self._client, self._client_key = LinkisClient(**options), key
+        return self._client
+
+    def _connection(self, settings: Settings) -> dict[str, Any]:
+        options = settings.client_options()
+        if settings.is_local:
+            server = start_local(settings.local_data_dir)
+            options.update(url=server.url, user=server.user, password=None, token=server.token)
+        elif settings.needs_password:
+            options["password"] = self._ask_password(settings.url, settings.user)
+        return options
+
+    def _ask_password(self, url: str, user: str) -> str:
+        key = (url, user)
+        if key not in self._passwords:
+            try:
+                self._passwords[key] = getpass.getpass(f"Linkis password for {user} at {url}: ")
+            except NotImplementedError:  # a kernel whose frontend allows no input (nbclient)
+                raise UsageError(f"no password for {user} at {url}: set LINKIS_PASSWORD or "
+                                 "LINKIS_TOKEN") from None
+        return self._passwords[key]
+
+    def forget_password(self, url: str | None, user: str | None) -> None:
+        """Drop a password that the gateway refused, so the next cell asks again."""
+        self._passwords.pop((url or "", user or ""), None)
+        self._client_key = None
+
+    def _has_kernel(self) -> bool:
+        return getattr(self.shell, "kernel", None) is not None
+
+
+def parse_cell(line: str, cell: str) -> CellRequest:
+    """Parse ``%%linkis`` options and check them; raise a one-line ``UsageError`` if wrong."""
+    try:
+        args = parse_argstring(LinkisMagics.linkis_cell, line)
+    except ValueError as e:  # shlex: an unclosed quote in the line
+        raise UsageError(f"cannot parse the options: {e}") from None
+    if not cell.strip():
+        raise UsageError(f"the cell is empty: put the {args.engine} code below %%linkis")
+    if args.output is not None and not args.output.isidentifier():
+        raise UsageError(f"-o needs a Python variable name, not {args.output!r}")
+    if args.limit is not None and args.limit <= 0:
+        raise UsageError("--limit must be a positive number of rows")
+    if args.timeout is not None and args.timeout <= 0:
+        raise UsageError("--timeout must be a positive number of seconds")
+    return CellRequest(
+        engine=args.engine, code=cell, output=args.output, limit=args.limit,
+        variables=parse_pairs(args.var, "--var"), startup=parse_pairs(args.conf, "--conf"),
+        runtime=parse_pairs(args.runtime_conf, "--runtime-conf"), timeout=args.timeout,
+        run_type=args.run_type, progress=args.progress, quiet=args.quiet, creator=args.creator,
+    )
+
+
+def parse_pairs(items: Sequence[str], option: str) -> dict[str, str]:
+    """``["a=1", "b=x=y"]`` -> ``{"a": "1", "b": "x=y"}``; a pair without a name is an error."""
+    pairs = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"{option} needs NAME=VALUE, not {item!r}")
+        pairs[name.strip()] = value
+    return pairs
+
+
+def run_cell(client: Any, request: CellRequest, live: view.JobView,
+             limit: int | None) -> tuple[Any, Any]:
+    """Submit, wait with the live view, and fetch the last table; the view ends in a summary
+    whatever happens, and failures propagate (the cell must end in error)."""
+    from linkis_magic.job import Job  # lazily: loading must stay light
+
+    job = submit(Job, client, request, live)
+    frame = None
+    try:
+        job.wait(timeout=request.timeout, listener=live)
+        frame = last_table(job.results, limit)
+    finally:
+        if job.status is not None and job.status.is_terminal:
+            _RUNNING.discard(job)
+        live.finish(job, frame=frame)
+    for result in job.results:
+        if result.kind == "text":
+            view.show_text(result.text())
+    return job, frame
+
+
+def submit(job_class: Any, client: Any, request: CellRequest, live: view.JobView) -> Any:
+    """Submit the cell; close the live view if the gateway refuses it."""
+    job = None
+    try:
+        job = job_class.submit(
+            client, request.code, engine=request.engine, run_type=request.run_type,
+            variables=request.variables or None, startup=request.startup or None,
+            runtime=request.runtime or None,
+        )
+    finally:
+        if job is None:
+            live.close_live()
+    _RUNNING.add(job)
+    live.on_submitted(job)
+    return job
+
+
+def last_table(results: Sequence[Any], limit: int | None) -> Any:
+    """The last TABLE result set as a DataFrame, or ``None`` when the job returned none."""
+    tables = [rs for rs in results if rs.kind == "table"]
+    return tables[-1].to_pandas(limit=limit) if tables else None
+
+
+def start_local(data_dir: str) -> Any:
+    """The embedded local Linkis, started on first use and announced once."""
+    if not _LOCAL_SERVERS:
+        from linkis_magic.local.server import LocalLinkis  # lazily: it imports the server stack
+
+        path = Path(os.path.expanduser(data_dir))
+        path.mkdir(parents=True, exist_ok=True)
+        _LOCAL_SERVERS.append(LocalLinkis(data_dir=path).start())
+        view.show_text(f"linkis-magic: no Linkis gateway configured; started the embedded local "
+                       f"Linkis at {_LOCAL_SERVERS[0].url} (data in {path}). "
+                       "Use %linkis connect URL|PROFILE for a cluster.")
+    return _LOCAL_SERVERS[0]
+
+
+def _check_engine(name: str, settings: Settings) -> None:
+    try:
+        resolve_engine(name, settings.versions)
+    except UnknownEngineError as e:
+        raise UsageError(e.message) from None
+
+
+@atexit.register
+def shutdown() -> None:
+    """Kill jobs still running and stop the local gateway (kernel shutdown or restart).
+
+    Idempotent: a job is forgotten once killed, a server once stopped.
+    """
+    while _RUNNING:
+        job = _RUNNING.pop()
+        try:
+            job.kill(confirm_within=2.0)
+        except Exception:  # best effort on the way out: the gateway may be gone already
+            continue
+    while _LOCAL_SERVERS:
+        _LOCAL_SERVERS.pop().stop()
+
+
+# --- %linkis line commands: one small function each ----------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Subcommand:
+    """A ``%linkis`` line command."""
+
+    usage: str
+    help: str
+    run: Callable[[LinkisMagics, str], Any]
+
+
+def _task_id(rest: str, usage: str) -> int:
+    if not rest.isdigit():
+        raise UsageError(f"usage: %linkis {usage}")
+    return int(rest)
+
+
+def _attach(magics: LinkisMagics, rest: str, usage: str) -> Any:
+    from linkis_magic.job import Job
+
+    task_id = _task_id(rest, usage)
+    return Job.attach(magics._client_for(magics.settings()), task_id)
+
+
+def _jobs(magics: LinkisMagics, rest: str) -> Any:
+    import pandas as pd
+
+    if rest and not rest.isdigit():
+        raise UsageError("usage: %linkis jobs [N]")
+    tasks, _total = magics._client_for(magics.settings()).list_jobs(pageSize=int(rest or 20))
+    columns = ["taskID", "status", "engineType", "runType", "createdTime", "costTime",
+               "executionCode"]
+    frame = pd.DataFrame([{c: task.get(c) for c in columns} for task in tasks], columns=columns)
+    frame["createdTime"] = pd.to_datetime(frame["createdTime"], unit="ms")  # epoch ms (§1)
+    return frame
+
+
+def _status(magics: LinkisMagics, rest: str) -> None:
+    job = _attach(magics, rest, "status TASK")
+    view.show_text(f"task {job.task_id}: {job.status.value} ({float(job.progress or 0):.0%})")
+
+
+def _log(magics: LinkisMagics, rest: str) -> None:
+    view.show_text(_attach(magics, rest, "log TASK").log_text())
+
+
+def _kill(magics: LinkisMagics, rest: str) -> None:
+    job = _attach(magics, rest, "kill TASK")
+    outcome = job.kill()
+    view.show_text(f"task {job.task_id}: {outcome.status.value} ({outcome.message})")
+
+
+def _result(magics: LinkisMagics, rest: str) -> Any:
+    if not rest:
+        last = magics.shell.user_ns.get("_linkis_last")
+        if last is None:
+            raise UsageError("no %%linkis job ran yet; usage: %linkis result TASK")
+        return last.results
+    return _attach(magics, rest, "result [TASK]").results
+
+
+def _connect(magics: LinkisMagics, rest: str) -> None:
+    target = rest.strip()
+    if not target or " " in target:
+        raise UsageError("usage: %linkis connect URL|PROFILE|local")
+    if "://" in target or target == LOCAL:
+        magics.url, magics.profile = target, ""
+    else:
+        settings_file = config_file_path({"config_file": magics.config_file}, os.environ)
+        try:
+            known = profile_names(read_config_file(settings_file))
+        except ConfigError as e:
+            raise UsageError(str(e)) from None
+        if target not in known:
+            raise UsageError(f"unknown profile {target!r} (known: {', '.join(known)})")
+        magics.url, magics.profile = "", target
+    settings = magics.settings()
+    where = "the embedded local Linkis" if settings.is_local else settings.url
+    who = f" as {settings.user}" if settings.user and not settings.is_local else ""
+    view.show_text(f"linkis-magic: cells now run on {where}{who}")
+
+
+def _help(magics: LinkisMagics, rest: str) -> None:
+    width = max(len(c.usage) for c in SUBCOMMANDS.values())
+    lines = [f"  %linkis {c.usage:<{width}}  {c.help}" for c in SUBCOMMANDS.values()]
+    view.show_text("\n".join(["Linkis line commands (%%linkis? for running cells):", *lines]))
+
+
+SUBCOMMANDS: dict[str, Subcommand] = {
+    "jobs": Subcommand("jobs [N]", "recent jobs from the job history, as a DataFrame", _jobs),
+    "status": Subcommand("status TASK", "state and progress of a task", _status),
+    "log": Subcommand("log TASK", "the whole log of a task", _log),
+    "kill": Subcommand("kill TASK", "kill a task and wait for it to stop", _kill),
+    "result": Subcommand("result [TASK]", "result sets of a task (default: the last cell)",
+                         _result),
+    "connect": Subcommand("connect URL|PROFILE|local", "choose where cells run", _connect),
+    "help": Subcommand("help", "this list", _help),
+}

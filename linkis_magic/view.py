@@ -1,0 +1,333 @@
+"""Everything a person sees: the live panel, the text fallback and the final summary.
+
+No other module of linkis_magic prints or displays. A view is a ``Job`` listener
+(``on_submitted``, ``on_state``, ``on_progress``, ``on_log``) plus :meth:`JobView.finish`, which
+leaves output that reads well in a saved notebook, on GitHub and in nbval:
+
+- ``widget``: an ipywidgets panel while the job runs (state, task id, elapsed time, progress
+  bar, per-stage task counts, the log's last lines), closed at the end and followed by a
+  static summary and the log tail as a collapsed ``<details>`` block;
+- ``text``: one line per state or progress change and the log lines as they arrive, then the
+  summary (terminal IPython, frontends without widgets);
+- ``none``: nothing live, then the summary and the log tail;
+- ``quiet``: nothing at all; failures still raise.
+
+ipywidgets is imported only when a panel is built, so loading the extension stays fast.
+"""
+
+from __future__ import annotations
+
+import collections
+import html
+import re
+import threading
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from IPython.display import display
+
+#: A Linkis log line header (§4.4): ``2024-01-01 10:00:00.000 [SYSTEM-]LEVEL message``.
+_LOG_HEADER = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? (?:SYSTEM-)?(ERROR|WARN|INFO)\b")
+_LEVEL_COLORS = {"ERROR": "#c62828", "WARN": "#b26a00", "INFO": "inherit"}
+_STATE_COLORS = {"Succeed": "#2e7d32", "Failed": "#c62828", "Cancelled": "#b26a00",
+                 "Timeout": "#c62828"}
+
+
+def choose_mode(progress: str, has_kernel: bool) -> str:
+    """Resolve ``auto`` to ``widget`` in a kernel where ipywidgets imports, else ``text``."""
+    if progress != "auto":
+        return progress
+    if not has_kernel:
+        return "text"
+    try:
+        import ipywidgets  # noqa: F401  (only checking that it imports)
+    except ImportError:
+        return "text"
+    return "widget"
+
+
+def make_view(mode: str, *, log_lines: int = 200) -> JobView:
+    """The view for a mode: ``widget``, ``text``, ``none`` or ``quiet``."""
+    views = {"widget": WidgetView, "text": TextView, "none": JobView, "quiet": QuietView}
+    return views[mode](log_lines=log_lines)
+
+
+def classify(lines: Iterable[str], level: str = "INFO") -> list[tuple[str, str]]:
+    """Pair each log line with its level; lines without a header (stack traces, engine
+    output) take the level of the line before them."""
+    pairs = []
+    for line in lines:
+        match = _LOG_HEADER.match(line)
+        level = match.group(1) if match else level
+        pairs.append((level, line))
+    return pairs
+
+
+def format_seconds(seconds: float | None) -> str:
+    """``4.2 s``, ``3 min 05 s``; empty when unknown."""
+    if seconds is None:
+        return ""
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, rest = divmod(int(seconds), 60)
+    return f"{minutes} min {rest:02d} s"
+
+
+class JobView:
+    """Shows nothing while the job runs; the summary and log tail at the end (``none``).
+
+    Events from a thread other than the one that made the view are ignored: ipykernel routes
+    output from background threads to whichever cell runs at that moment (jupyter-notes §1.4).
+    """
+
+    def __init__(self, *, log_lines: int = 200) -> None:
+        self.tail: collections.deque[tuple[str, str]] = collections.deque(maxlen=log_lines)
+        self.total_lines = 0
+        self._thread = threading.current_thread()
+
+    def on_submitted(self, job: Any) -> None:
+        """The server accepted the job; ``job.task_id`` is known."""
+        if self._mine():
+            self.show_submitted(job)
+
+    def on_state(self, job: Any) -> None:
+        """The job moved to ``job.status``."""
+        if self._mine():
+            self.show_state(job)
+
+    def on_progress(self, job: Any) -> None:
+        """``job.progress`` or ``job.stages`` changed."""
+        if self._mine():
+            self.show_progress(job)
+
+    def on_log(self, job: Any, lines: Sequence[str]) -> None:
+        """New log lines (one batch per poll)."""
+        if not self._mine() or not lines:
+            return
+        last = self.tail[-1][0] if self.tail else "INFO"
+        batch = classify(lines, last)
+        self.tail.extend(batch)
+        self.total_lines += len(batch)
+        self.show_log(job, batch)
+
+    def finish(self, job: Any, *, frame: Any = None) -> None:
+        """Replace the live view by the final summary and the log tail.
+
+        ``frame`` is the result DataFrame, if any, for its shape.
+        """
+        self.close_live()
+        shape = getattr(frame, "shape", (None, None))
+        display(JobSummary(job.task_id, _state_name(job), job.elapsed, *shape))
+        if self.tail:
+            display(LogTail(list(self.tail), self.total_lines, job.task_id))
+
+    def show_submitted(self, job: Any) -> None:
+        """Hook for live views."""
+
+    def show_state(self, job: Any) -> None:
+        """Hook for live views."""
+
+    def show_progress(self, job: Any) -> None:
+        """Hook for live views."""
+
+    def show_log(self, job: Any, batch: list[tuple[str, str]]) -> None:
+        """Hook for live views."""
+
+    def close_live(self) -> None:
+        """Hook for live views: remove what was shown while the job ran."""
+
+    def _mine(self) -> bool:
+        return threading.current_thread() is self._thread
+
+
+class QuietView(JobView):
+    """Shows nothing, not even a summary (``--quiet``)."""
+
+    def finish(self, job: Any, **details: Any) -> None:
+        """Nothing to replace."""
+
+
+class TextView(JobView):
+    """Plain lines for terminals and frontends without widgets."""
+
+    def __init__(self, *, log_lines: int = 200) -> None:
+        super().__init__(log_lines=log_lines)
+        self._last_line = ""
+
+    def show_submitted(self, job: Any) -> None:
+        _say(f"[linkis] task {job.task_id} submitted")
+
+    def show_state(self, job: Any) -> None:
+        self._status_line(job)
+
+    def show_progress(self, job: Any) -> None:
+        self._status_line(job)
+
+    def show_log(self, job: Any, batch: list[tuple[str, str]]) -> None:
+        _say("\n".join(line for _, line in batch))
+
+    def finish(self, job: Any, **details: Any) -> None:
+        """The log was printed as it came; only the summary is left."""
+        self.tail.clear()
+        super().finish(job, **details)
+
+    def _status_line(self, job: Any) -> None:
+        line = f"[linkis] task {job.task_id} {_state_name(job)} {_percent(job)}"
+        stages = _stages_text(job.stages)
+        line = f"{line} ({stages})" if stages else line
+        if line != self._last_line:
+            self._last_line = line
+            _say(line)
+
+
+class WidgetView(JobView):
+    """The live ipywidgets panel (see the module docstring)."""
+
+    def __init__(self, *, log_lines: int = 200) -> None:
+        super().__init__(log_lines=log_lines)
+        import ipywidgets as w  # lazily: loading the extension must stay fast
+
+        self.state = _with_class(w.HTML("<b>Submitting</b>"), "linkis-state")
+        self.task = _with_class(w.HTML("task …"), "linkis-task")
+        self.elapsed = _with_class(w.HTML(""), "linkis-elapsed")
+        self.bar = _with_class(w.FloatProgress(value=0.0, min=0.0, max=1.0), "linkis-progress")
+        self.stages = _with_class(w.HTML(""), "linkis-stages")
+        self.log = _with_class(w.HTML(""), "linkis-log")
+        header = w.HBox([self.state, self.task, self.elapsed, self.bar])
+        self.panel = _with_class(w.VBox([header, self.stages, self.log]), "linkis-panel")
+        self._widgets = [self.state, self.task, self.elapsed, self.bar, self.stages, self.log,
+                         header, self.panel]
+        display(_LivePanel(self.panel))
+
+    def show_submitted(self, job: Any) -> None:
+        self.task.value = f"task {job.task_id}"
+
+    def show_state(self, job: Any) -> None:
+        state = _state_name(job)
+        self.state.value = f"<b style='color:{_STATE_COLORS.get(state, 'inherit')}'>{state}</b>"
+        self.elapsed.value = format_seconds(job.elapsed)
+
+    def show_progress(self, job: Any) -> None:
+        self.bar.value = min(max(float(job.progress or 0.0), 0.0), 1.0)
+        self.stages.value = html.escape(_stages_text(job.stages))
+        self.elapsed.value = format_seconds(job.elapsed)
+
+    def show_log(self, job: Any, batch: list[tuple[str, str]]) -> None:
+        # One trait change per poll carrying at most `log_lines` lines: the widget state stays
+        # bounded however long the log grows (Output.append_stdout would resend it all).
+        self.log.value = _log_html(self.tail)
+        self.elapsed.value = format_seconds(job.elapsed)
+
+    def close_live(self) -> None:
+        """Close every model; the frontend then hides the panel (its model id is cleared)."""
+        for widget in self._widgets:
+            for part in (widget, getattr(widget, "layout", None), getattr(widget, "style", None)):
+                if part is not None:
+                    part.close()
+
+
+class _LivePanel:
+    """Displays the panel with a fixed text/plain repr, which nbval compares (jupyter-notes §3)."""
+
+    def __init__(self, panel: Any) -> None:
+        self.panel = panel
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        bundle = self.panel._repr_mimebundle_(**kwargs)
+        bundle["text/plain"] = "Linkis job (live panel)"
+        return bundle
+
+
+class JobSummary:
+    """The static line a finished job leaves in the cell: state, task id, time, rows."""
+
+    def __init__(self, task_id: int | None, state: str, seconds: float | None,
+                 rows: int | None = None, columns: int | None = None) -> None:
+        self.task_id, self.state, self.seconds = task_id, state, seconds
+        self.rows, self.columns = rows, columns
+
+    def parts(self) -> list[str]:
+        """The summary's fields in reading order."""
+        parts = [f"Linkis task {self.task_id}", self.state, format_seconds(self.seconds)]
+        if self.rows is not None:
+            parts.append(f"{self.rows} rows × {self.columns} columns")
+        return [p for p in parts if p]
+
+    def __repr__(self) -> str:
+        return " · ".join(self.parts())
+
+    def _repr_html_(self) -> str:
+        color = _STATE_COLORS.get(self.state, "inherit")
+        parts = [html.escape(p) for p in self.parts()]
+        parts[1] = f"<b style='color:{color}'>{parts[1]}</b>"
+        return f"<div class='linkis-summary'>{' · '.join(parts)}</div>"
+
+
+class LogTail:
+    """The last lines of a job's log, collapsed, with a hint to read the whole log."""
+
+    def __init__(self, pairs: list[tuple[str, str]], total: int, task_id: int | None) -> None:
+        self.pairs, self.total, self.task_id = pairs, total, task_id
+
+    def title(self) -> str:
+        """``Log (12 lines)`` or ``Log (last 200 of 5000 lines; %linkis log 7 for all)``."""
+        if self.total > len(self.pairs):
+            return (f"Log (last {len(self.pairs)} of {self.total} lines; "
+                    f"%linkis log {self.task_id} for all)")
+        return f"Log ({self.total} lines)"
+
+    def __repr__(self) -> str:
+        return "\n".join([self.title(), *(line for _, line in self.pairs)])
+
+    def _repr_html_(self) -> str:
+        return (f"<details class='linkis-log'><summary>{html.escape(self.title())}</summary>"
+                f"{_log_html(self.pairs)}</details>")
+
+
+def show_text(text: str) -> None:
+    """Print text (text result sets, whole logs, notices) in the cell."""
+    _say(text)
+
+
+def show_table(frame: Any) -> None:
+    """Display a table the line magics produce without returning it."""
+    display(frame)
+
+
+def _say(text: str) -> None:
+    # stdout is flushed every 0.2 s by ipykernel; flush so text mode keeps up (jupyter-notes §1.4).
+    print(text, flush=True)
+
+
+def _with_class(widget: Any, name: str) -> Any:
+    widget.add_class(name)
+    return widget
+
+
+def _log_html(pairs: Iterable[tuple[str, str]]) -> str:
+    spans = "\n".join(
+        f"<span class='linkis-{level.lower()}' style='color:{_LEVEL_COLORS[level]}'>"
+        f"{html.escape(line)}</span>"
+        for level, line in pairs
+    )
+    return f"<pre style='max-height:20em;overflow:auto;margin:0'>{spans}</pre>"
+
+
+def _state_name(job: Any) -> str:
+    status = job.status
+    return getattr(status, "value", None) or str(status or "Submitting")
+
+
+def _percent(job: Any) -> str:
+    return f"{float(job.progress or 0.0):.0%}"
+
+
+def _stages_text(stages: Sequence[dict[str, Any]] | None) -> str:
+    """``stage 1: 4/6 tasks (1 running)`` per stage, from ``progressInfo`` (§4.5)."""
+    texts = []
+    for stage in stages or ():
+        text = f"{stage.get('id')}: {stage.get('succeedTasks', 0)}/{stage.get('totalTasks', 0)} tasks"
+        extra = [f"{stage[k]} {word}" for k, word in (("runningTasks", "running"),
+                                                      ("failedTasks", "failed")) if stage.get(k)]
+        texts.append(f"{text} ({', '.join(extra)})" if extra else text)
+    return "; ".join(texts)
