@@ -274,7 +274,7 @@ class LogTail:
         if self.total > len(self.pairs):
             return (f"Log (last {len(self.pairs)} of {self.total} lines; "
                     f"%linkis log {self.task_id} for all)")
-        return f"Log ({self.total} lines)"
+        return f"Log ({self.total} line{'' if self.total == 1 else 's'})"
 
     def __repr__(self) -> str:
         return "\n".join([self.title(), *(line for _, line in self.pairs)])
