@@ -154,7 +154,9 @@ def test_unparseable_statement_goes_to_duckdb_as_written():
         ("list", "string"),
         ("struct", "string"),
         ("hugeint", "string"),
-        ("timestamp with time zone", "string"),
+        ("timestamp_ns", "timestamp"),
+        ("timestamp with time zone", "timestamp"),
+        ("time", "string"),
     ],
 )
 def test_linkis_type(duckdb_type, expected):

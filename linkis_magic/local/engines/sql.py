@@ -170,6 +170,8 @@ class _RowStream:
 
 def _converter(duckdb_type_id: str, linkis: str) -> Callable[[Any], Any]:
     """Identity for types Linkis names; text for the rest (lists and structs as Hive shows them)."""
+    if duckdb_type_id == "timestamp with time zone":
+        return _wall_clock
     if linkis != "string" or duckdb_type_id == "varchar":
         return _identity
     return _to_text
@@ -177,6 +179,11 @@ def _converter(duckdb_type_id: str, linkis: str) -> Callable[[Any], Any]:
 
 def _identity(value: Any) -> Any:
     return value
+
+
+def _wall_clock(value: datetime.datetime | None) -> datetime.datetime | None:
+    """DuckDB gives TIMESTAMPTZ values in its session time zone; keep that wall-clock time."""
+    return value.replace(tzinfo=None) if value is not None else None
 
 
 def _to_text(value: Any) -> str | None:

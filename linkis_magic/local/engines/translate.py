@@ -44,6 +44,12 @@ _LINKIS_TYPES: dict[str, str] = {
     "boolean": "boolean",
     "date": "date",
     "timestamp": "timestamp",
+    "timestamp_s": "timestamp",
+    "timestamp_ms": "timestamp",
+    "timestamp_ns": "timestamp",
+    # sqlglot reads Spark's TIMESTAMP (session-local) as TIMESTAMPTZ; Spark and Hive show such
+    # values as wall-clock timestamps, so the engine hands them over without their zone.
+    "timestamp with time zone": "timestamp",
 }
 
 _HIVE_DEFAULT_DB = "default"
