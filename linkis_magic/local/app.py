@@ -1,0 +1,530 @@
+"""The local gateway's HTTP face: Starlette routes, the Linkis envelope, authentication.
+
+Every response is the envelope ``{method, status, message, data}`` with the HTTP code Linkis
+derives from ``status`` (§1). Every route goes through :meth:`Gateway.endpoint`, the one place
+that authenticates (§2), records the request for tests, consults the fault hook and turns
+:class:`GatewayError` into an envelope.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable, Mapping, Protocol, Sequence
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from linkis_magic.local import results
+from linkis_magic.local.auth import Authenticator
+from linkis_magic.local.jobs import Entrance, JobRequest, task_vo
+from linkis_magic.local.logs import DEFAULT_LOG_SIZE, to_array
+from linkis_magic.local.variables import substitute
+from linkis_magic.protocol import (
+    API_PREFIX, HTTP_STATUS, SESSION_COOKIE, TOKEN_CODE_HEADER, TOKEN_USER_HEADER, MessageStatus,
+)
+
+ENTRANCE_SERVICE = "linkis-cg-entrance"
+PUBLIC_SERVICE = "linkis-ps-publicservice"
+DEFAULT_CREATOR = "IDE"
+#: Versions a bare engine name gets on ``/entrance/execute`` (§9, release 1.8.0 defaults).
+DEFAULT_VERSIONS = {"spark": "3.2.1", "hive": "3.1.3", "python": "python2", "shell": "1", "jdbc": "4",
+                    "presto": "0.234", "trino": "371"}
+SESSION_TIMEOUT_MS = 3_600_000
+
+NOT_LOGGED_IN = "You are not logged in, please login first(您尚未登录，请先登录)!"
+TOKEN_PAIR_REQUIRED = "请在Header或Cookie中同时指定Token-Code 和 Token-User，以便完成token认证！"
+STATUS_LOOKUP_FAILED = ("Get job by ID error and cannot obtain the corresponding task status."
+                        "(获取job时发生异常，不能获取相应的任务状态)")
+KILL_LOOKUP_FAILED = "Get job by ID error, kill failed.(获取job时发生异常，kill失败)"
+PROGRESS_NOT_FOUND = ("The job corresponding to the ID is empty, and the corresponding task progress cannot be "
+                      "obtained.(ID 对应的job为空，不能获取对应的任务进度)")
+TASK_NOT_FOUND = ("The corresponding job was not found, or there may be no permission to view the job"
+                  "(没有找到对应的job，也可能是没有查看该job的权限)")
+KILLED = "Successfully killed the job(成功kill了job)"
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """One request as the gateway saw it (for tests to assert on)."""
+
+    method: str
+    path: str
+    query: dict
+    user: str | None
+
+
+class GatewayError(Exception):
+    """A refusal rendered as an envelope; with ``err_code`` it takes Linkis's
+    ``"error code(错误码): N, error message(错误信息): desc."`` form (§1, ``catchMsg``)."""
+
+    def __init__(self, message: str, status: MessageStatus = MessageStatus.ERROR, err_code: int | None = None,
+                 service: str = ENTRANCE_SERVICE) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.err_code = err_code
+        self.service = service
+
+    def response(self, method: str | None, port: int) -> JSONResponse:
+        if self.err_code is None:
+            return envelope(method, {}, self.message, self.status)
+        error = {"level": 2, "errCode": self.err_code, "desc": self.message, "ip": "127.0.0.1", "port": port,
+                 "serviceKind": self.service}
+        text = f"error code(错误码): {self.err_code}, error message(错误信息): {self.message}."
+        return envelope(None, {"errorMsg": error}, text, self.status)
+
+
+class Faults(Protocol):
+    """Fault injection hook: answer a request instead of the gateway, or return None."""
+
+    async def intercept(self, request: Request, user: str | None) -> Response | None: ...
+
+
+class NoFaults:
+    """The default: never interferes."""
+
+    async def intercept(self, request: Request, user: str | None) -> Response | None:
+        return None
+
+
+def envelope(method: str | None, data: Mapping[str, Any] | None = None, message: str = "OK",
+             status: MessageStatus = MessageStatus.SUCCESS) -> JSONResponse:
+    """The Linkis message with its derived HTTP code (§1)."""
+    body = {"method": method, "status": int(status), "message": message, "data": dict(data or {})}
+    return JSONResponse(body, status_code=HTTP_STATUS[status])
+
+
+def api_method(request: Request) -> str:
+    """``method`` as backend services set it: ``/api`` + the path after the REST prefix (§1)."""
+    return "/api" + request.url.path.removeprefix(API_PREFIX)
+
+
+Handler = Callable[[Request, str], Awaitable[Response]]
+
+
+@dataclass
+class Gateway:
+    """Everything the routes share."""
+
+    auth: Authenticator
+    entrance: Entrance
+    supported: Mapping[str, set[str]]
+    port: int
+    faults: Faults = field(default_factory=NoFaults)
+    requests: deque = field(default_factory=lambda: deque(maxlen=100_000))
+
+    def endpoint(self, handler: Handler, *, public: bool = False, session_only: bool = False):
+        """Wrap ``handler(request, user)`` with auth, request recording, faults and error envelopes.
+
+        ``public`` routes run without a user; ``session_only`` routes (the gateway's own
+        ``/user/*`` restful, §2) look at the session cookie only, never at token headers.
+        """
+        async def run(request: Request) -> Response:
+            user, refusal = self._identify(request, session_only)
+            self.requests.append(RequestRecord(request.method, request.url.path, dict(request.query_params), user))
+            injected = await self.faults.intercept(request, user)
+            if injected is not None:
+                return injected
+            try:
+                if refusal is not None:
+                    raise refusal
+                if user is None and not public:
+                    raise GatewayError(NOT_LOGGED_IN, MessageStatus.NOT_LOGGED_IN)
+                return await handler(request, user)
+            except results.FileError as error:
+                return GatewayError(error.desc, err_code=error.err_code, service=PUBLIC_SERVICE).response(
+                    None, self.port)
+            except GatewayError as error:
+                method = request.url.path if error.status == MessageStatus.NOT_LOGGED_IN else api_method(request)
+                return error.response(method, self.port)
+        return run
+
+    def _identify(self, request: Request, session_only: bool) -> tuple[str | None, GatewayError | None]:
+        """The caller, by token headers (or cookies) first, then the session cookie (§2)."""
+        if not session_only:
+            code = request.headers.get(TOKEN_CODE_HEADER) or request.cookies.get(TOKEN_CODE_HEADER)
+            user = request.headers.get(TOKEN_USER_HEADER) or request.cookies.get(TOKEN_USER_HEADER)
+            if code or user:
+                if not (code and user):
+                    return None, GatewayError(TOKEN_PAIR_REQUIRED, MessageStatus.NOT_LOGGED_IN)
+                if not self.auth.check_token(user, code):
+                    return None, GatewayError(f"未授权的token{code}，无法将请求绑定给tokenUser{user}!",
+                                              MessageStatus.NOT_LOGGED_IN)
+                return user.lower(), None
+        return self.auth.session_user(request.cookies.get(SESSION_COOKIE)), None
+
+
+async def read_json(request: Request) -> dict:
+    """The request body as a JSON object (empty body → ``{}``)."""
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except ValueError as error:
+        raise GatewayError(f"The request body is not valid JSON: {error}") from None
+    if not isinstance(body, dict):
+        raise GatewayError("The request body must be a JSON object")
+    return body
+
+
+def int_param(request: Request, name: str, default: int) -> int:
+    value = request.query_params.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise GatewayError(f"Parameter {name} must be an integer, got {value!r}") from None
+
+
+# -- /user (§2) ----------------------------------------------------------------------------
+
+class UserRoutes:
+    """The gateway's ``/user/*`` restful."""
+
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+
+    async def login(self, request: Request, user: str | None) -> Response:
+        if user is not None:
+            return envelope(None, {"userName": user},
+                            f"{user} already logged in, please log out before signing in(已经登录，请先退出再进行登录)！")
+        body = await read_json(request) if request.method == "POST" else {}
+        name = str(body.get("userName") or request.query_params.get("userName") or "").strip()
+        password = str(body.get("password") or body.get("passwdEncrypt") or request.query_params.get("password")
+                       or request.query_params.get("passwdEncrypt") or "")
+        if not name:
+            raise GatewayError("Username can not be empty(用户名不能为空)！")
+        if not password:
+            raise GatewayError("Password can not be blank(密码不能为空)！")
+        if not self.gateway.auth.check_password(name, password):
+            raise GatewayError("wrong user name or password(用户名或密码错误)！")
+        return self._session_response(name.lower(), {"sessionTimeOut": SESSION_TIMEOUT_MS, "enableWatermark": False})
+
+    def _session_response(self, user: str, extra: dict) -> Response:
+        response = envelope(None, {"userName": user, "isAdmin": False, **extra}, "login successful(登录成功)！")
+        response.set_cookie(SESSION_COOKIE, self.gateway.auth.open_session(user), path="/", httponly=True)
+        return response
+
+    async def token_login(self, request: Request, user: str | None) -> Response:
+        if request.method != "POST":
+            raise GatewayError("Only support method POST")
+        return self._session_response(user, {})
+
+    async def logout(self, request: Request, user: str | None) -> Response:
+        self.gateway.auth.close_session(request.cookies.get(SESSION_COOKIE))
+        response = envelope(None, {}, "Logout successful(退出登录成功)！")
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
+    async def heartbeat(self, request: Request, user: str) -> Response:
+        return envelope(None, {}, "Maintain heartbeat success(维系心跳成功)")
+
+    async def user_info(self, request: Request, user: str) -> Response:
+        return envelope(None, {"userName": user})
+
+    async def base_info(self, request: Request, user: str) -> Response:
+        return envelope(None, {"resultSetExportEnable": True, "linkisClusterName": "local",
+                               "engineLogOnlyAdminEnable": False})
+
+    async def unknown(self, request: Request, user: str | None) -> Response:
+        raise GatewayError(f"unknown request URI {request.url.path}")
+
+
+# -- /entrance (§4) ------------------------------------------------------------------------
+
+class EntranceRoutes:
+    """Submission and the per-execID job endpoints."""
+
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+        self.entrance = gateway.entrance
+
+    async def submit(self, request: Request, user: str) -> Response:
+        body = await read_json(request)
+        if "executionContent" not in body:
+            return await self.execute(request, user, body)
+        content = body.get("executionContent") or {}
+        labels = dict(body.get("labels") or {})
+        if not labels:
+            raise GatewayError("params cannot be empty labels is null", err_code=20008)
+        if not labels.get("engineType"):
+            raise GatewayError(self._engine_type_required(), err_code=20009)
+        run_type = content.get("runType") or labels.get("codeType")
+        if not run_type:
+            raise GatewayError("Label params invalid You need to specify runType in execution content, such as sql",
+                               err_code=20009)
+        if "code" not in content:
+            raise GatewayError("The param executionCode cannot be empty", err_code=20010)
+        job_request = self._job_request(user, str(labels["engineType"]), str(run_type), content.get("code"),
+                                        body, labels)
+        return await self._accept(request, job_request)
+
+    async def execute(self, request: Request, user: str, body: dict | None = None) -> Response:
+        """The 0.x format (§4.2); ``submit`` without ``executionContent`` lands here too."""
+        body = await read_json(request) if body is None else body
+        engine = str(body.get("executeApplicationName") or "")
+        if not engine:
+            raise GatewayError(self._engine_type_required(), err_code=20009)
+        if "-" not in engine:
+            engine = f"{engine}-{DEFAULT_VERSIONS.get(engine.lower(), '1')}"
+        labels = {**dict(body.get("labels") or {}), "engineType": engine,
+                  "userCreator": f"{user}-{body.get('requestApplicationName') or DEFAULT_CREATOR}"}
+        code = body.get("executionCode")
+        if code is None or not str(code).strip():
+            raise GatewayError("The param executionCode and scriptPath cannot be empty at the same time",
+                               err_code=20007)
+        job_request = self._job_request(user, engine, str(body.get("runType") or "sql"), code, body, labels)
+        return await self._accept(request, job_request)
+
+    def _engine_type_required(self) -> str:
+        return ("Label params invalid You need to specify engineTypeLabel in labels,"
+                f"such as spark-{DEFAULT_VERSIONS['spark']}")
+
+    def _job_request(self, user: str, engine_label: str, run_type: str, code: Any, body: dict,
+                     labels: dict) -> JobRequest:
+        """Validate what both submit formats share and substitute variables (§4.1, §10)."""
+        if code is None or not str(code).strip():
+            raise GatewayError("The param executionCode cannot be empty", err_code=20007)
+        creator = self._creator(user, str(labels.get("userCreator") or f"{user}-{DEFAULT_CREATOR}"))
+        engine = engine_label.split("-", 1)[0].lower()
+        self._check_engine(engine, run_type)
+        params = dict(body.get("params") or {})
+        variables = dict(params.get("variable") or {})
+        configuration = dict(params.get("configuration") or {})
+        configuration["runtime"] = {**dict(configuration.get("runtime") or {}), "submitUser": user,
+                                    "executeUser": user}
+        params["configuration"] = configuration
+        source = {**dict(body.get("source") or {}), "requestIP": "127.0.0.1"}
+        labels = {**labels, "engineType": engine_label, "userCreator": f"{user}-{creator}", "codeType": run_type}
+        return JobRequest(user=user, creator=creator, engine=engine, engine_label=engine_label, run_type=run_type,
+                          code=substitute(str(code), run_type, variables, user), params=params, source=source,
+                          labels=labels)
+
+    @staticmethod
+    def _creator(user: str, user_creator: str) -> str:
+        parts = user_creator.split("-")
+        if len(parts) != 2 or not all(parts):
+            raise GatewayError(f"Label params invalid userCreator {user_creator} must be <user>-<creator>, "
+                               "neither part may contain '-'", err_code=20009)
+        if parts[0].lower() != user:
+            raise GatewayError(f"SubmitUser : {user} must be the same as ExecuteUser : {user} , and user : "
+                               f"{parts[0]} in userCreatorLabel.", err_code=50080)
+        return parts[1]
+
+    def _check_engine(self, engine: str, run_type: str) -> None:
+        run_types = self.gateway.supported.get(engine)
+        if run_types is None:
+            raise GatewayError(f"Label params invalid engine {engine} is not available on the local gateway "
+                               f"(available: {', '.join(sorted(self.gateway.supported))})", err_code=20009)
+        if run_type.lower() not in run_types:
+            raise GatewayError(f"Label params invalid runType {run_type} is not supported by engine {engine} "
+                               f"(supported: {', '.join(sorted(run_types))})", err_code=20009)
+
+    async def _accept(self, request: Request, job_request: JobRequest) -> Response:
+        job = await run_in_threadpool(self.entrance.submit, job_request)
+        return envelope(api_method(request), {"execID": job.exec_id, "taskID": job.task_id})
+
+    async def status(self, request: Request, user: str) -> Response:
+        exec_id = request.path_params["exec_id"]
+        job = self.entrance.find(exec_id, user)
+        if job is not None:
+            return envelope(api_method(request), {"status": job.status.value, "execID": exec_id})
+        row = await self._history_row(request, user)
+        if row is None:
+            raise GatewayError(STATUS_LOOKUP_FAILED)
+        return envelope(api_method(request), {"status": row["status"], "execID": exec_id})
+
+    async def _history_row(self, request: Request, user: str) -> dict | None:
+        """The ``taskID`` fallback of status and kill (§4.3, §4.6)."""
+        task_id = request.query_params.get("taskID", "")
+        if not task_id.isdigit():
+            return None
+        return await run_in_threadpool(self.entrance.store.get, int(task_id), user)
+
+    async def log(self, request: Request, user: str) -> Response:
+        exec_id = request.path_params["exec_id"]
+        job = self.entrance.find(exec_id, user)
+        if job is None:
+            raise GatewayError(f"Can't find execID(不能找到execID): {exec_id}Corresponding job, can not get the "
+                               "corresponding log(对应的job，不能获得对应的日志)")
+        size = int_param(request, "size", DEFAULT_LOG_SIZE)
+        lines, from_line = job.task_log.read(int_param(request, "fromLine", 0), size)
+        array = to_array(lines)
+        distinct = request.query_params.get("distinctLevel", "true").lower() != "false"
+        return envelope(api_method(request), {"log": array if distinct else array[-1], "execID": exec_id,
+                                              "fromLine": from_line})
+
+    async def progress(self, request: Request, user: str) -> Response:
+        return envelope(api_method(request), self._progress(request, user))
+
+    async def progress_with_resource(self, request: Request, user: str) -> Response:
+        return envelope(api_method(request), {**self._progress(request, user), "yarnResource": None})
+
+    def _progress(self, request: Request, user: str) -> dict:
+        exec_id = request.path_params["exec_id"]
+        job = self.entrance.find(exec_id, user)
+        if job is None:
+            raise GatewayError(PROGRESS_NOT_FOUND)
+        return {"progress": job.progress, "execID": exec_id, "progressInfo": list(job.stages)}
+
+    async def kill(self, request: Request, user: str) -> Response:
+        exec_id = request.path_params["exec_id"]
+        outcome = await self._kill_one(exec_id, request.query_params.get("taskID", ""), user, "1.0")
+        return JSONResponse({**outcome, "method": api_method(request)},
+                            status_code=HTTP_STATUS[MessageStatus(outcome["status"])])
+
+    async def _kill_one(self, exec_id: str, task_id: str, user: str, progress: str) -> dict:
+        """One kill as an envelope dict (killJobs returns a list of these, §4.6)."""
+        method = f"/api/entrance/{exec_id}/kill"
+        job = self.entrance.find(exec_id, user)
+        if job is not None:
+            await run_in_threadpool(self.entrance.kill, job, progress)
+            return {"method": method, "status": 0, "message": KILLED, "data": {"execID": exec_id}}
+        owner = self.entrance.holder(exec_id)
+        if owner is not None:
+            return {"method": method, "status": 1, "data": {},
+                    "message": f"You have no permission to kill this job, excecute by user:{owner}"}
+        if task_id.isdigit() and await run_in_threadpool(self.entrance.force_kill, int(task_id), user):
+            return {"method": method, "status": 0, "message": "Forced Kill task (强制杀死任务)", "data": {}}
+        return {"method": method, "status": 1, "message": KILL_LOOKUP_FAILED, "data": {}}
+
+    async def kill_jobs(self, request: Request, user: str) -> Response:
+        body = await read_json(request)
+        exec_ids, task_ids = body.get("idList"), body.get("taskIDList")
+        if not isinstance(exec_ids, list) or not isinstance(task_ids, list) or len(exec_ids) != len(task_ids):
+            raise GatewayError("The length of the ID list does not match the length of the TASKID list"
+                               "(id列表的长度与taskId列表的长度不一致)")
+        # Killed jobs get the literal progress "1.0f" on this path (§4.6).
+        messages = [await self._kill_one(str(exec_id), str(task_id), user, "1.0f")
+                    for exec_id, task_id in zip(exec_ids, task_ids)]
+        return envelope(api_method(request), {"messages": messages}, "success")
+
+    async def pause(self, request: Request, user: str) -> Response:
+        exec_id = request.path_params["exec_id"]
+        if self.entrance.find(exec_id, user) is None:
+            raise GatewayError(f"Can not pause the job, execID not found(不能暂停job，没有找到execID): {exec_id}")
+        # Linkis's pause is an unimplemented no-op that reports success (§4.6).
+        return envelope(api_method(request), {"execID": exec_id}, "success to pause job (成功pause了job)")
+
+
+# -- /jobhistory (§7) ----------------------------------------------------------------------
+
+class HistoryRoutes:
+    """Job history lookups."""
+
+    #: ``/jobhistory/list`` filters and the columns they select.
+    _FILTERS = {"taskID": "id", "executeApplicationName": "engine", "creator": "creator", "runType": "run_type"}
+
+    def __init__(self, gateway: Gateway) -> None:
+        self.store = gateway.entrance.store
+
+    async def get(self, request: Request, user: str) -> Response:
+        task_id = request.path_params["task_id"]
+        row = await run_in_threadpool(self.store.get, int(task_id), user) if task_id.isdigit() else None
+        if row is None:
+            raise GatewayError(TASK_NOT_FOUND)
+        brief = request.query_params.get("brief", "").lower() == "true"
+        return envelope(api_method(request), {"task": task_vo(row, brief=brief)})
+
+    async def list(self, request: Request, user: str) -> Response:
+        filters: dict[str, Any] = {}
+        for name, column in self._FILTERS.items():
+            if request.query_params.get(name):
+                filters[column] = int_param(request, name, 0) if name == "taskID" else request.query_params[name]
+        statuses = [value for value in request.query_params.get("status", "").split(",") if value]
+        if statuses:
+            filters["status"] = statuses
+        if request.query_params.get("startDate"):
+            filters["created_from"] = int_param(request, "startDate", 0)
+        if request.query_params.get("endDate"):
+            filters["created_to"] = int_param(request, "endDate", 0)
+        page_now = max(int_param(request, "pageNow", 1), 1)
+        page_size = max(int_param(request, "pageSize", 20), 1)
+        rows, total = await run_in_threadpool(self.store.search, user, filters, page_now, page_size)
+        return envelope(api_method(request), {"tasks": [task_vo(row) for row in rows], "totalPage": total})
+
+
+# -- /filesystem (§8) ----------------------------------------------------------------------
+
+class FilesystemRoutes:
+    """Result listing, paging, export and persisted logs, confined to the caller's directory."""
+
+    def __init__(self, gateway: Gateway) -> None:
+        self.files = results.UserFiles(gateway.entrance.user_root)
+
+    async def dir_file_trees(self, request: Request, user: str) -> Response:
+        tree = await run_in_threadpool(self.files.tree, user, self._path(request))
+        return envelope(api_method(request), {"dirFileTrees": tree})
+
+    async def open_file(self, request: Request, user: str) -> Response:
+        page = max(int_param(request, "page", 1), 1)
+        page_size = int_param(request, "pageSize", results.DEFAULT_PAGE_SIZE)
+        data = await run_in_threadpool(self.files.open_page, user, self._path(request), page, page_size,
+                                       request.query_params.get("nullValue"))
+        return envelope(api_method(request), data)
+
+    async def open_log(self, request: Request, user: str) -> Response:
+        lines = await run_in_threadpool(self.files.read_log, user, self._path(request))
+        return envelope(api_method(request), {"log": to_array(lines, trailing_newline=True)})
+
+    async def export(self, request: Request, user: str) -> Response:
+        query = request.query_params
+        if query.get("outputFileType", "csv").lower() != "csv":
+            raise GatewayError("The local gateway exports result sets as csv only (outputFileType=csv)")
+        separator = query.get("csvSeparator") or query.get("csvSeperator") or ","
+        limit = int_param(request, "limit", 0)
+        chunks = await run_in_threadpool(self.files.export_csv, user, self._path(request), separator,
+                                         query.get("nullValue") or "NULL", limit)
+        name = query.get("outputFileName") or "downloadResultset"
+        return StreamingResponse(chunks, media_type="text/plain",
+                                 headers={"Content-Disposition": f"attachment;filename={name}.csv"})
+
+    @staticmethod
+    def _path(request: Request) -> str:
+        path = request.query_params.get("path", "")
+        if not path:
+            raise GatewayError("path:(路径：)null is empty!(为空！)")
+        return path
+
+
+def build_app(gateway: Gateway) -> Starlette:
+    """The Starlette application with every route of §3 under ``/api/rest_j/v1``."""
+    users, entrance = UserRoutes(gateway), EntranceRoutes(gateway)
+    history, files = HistoryRoutes(gateway), FilesystemRoutes(gateway)
+    wrap = gateway.endpoint
+    any_method = ["GET", "POST", "PUT", "DELETE"]
+
+    def route(path: str, endpoint: Callable, methods: Sequence[str] = ("GET",)) -> Route:
+        return Route(API_PREFIX + path, endpoint, methods=list(methods))
+
+    return Starlette(routes=[
+        route("/user/login", wrap(users.login, public=True, session_only=True), any_method),
+        route("/user/token-login", wrap(users.token_login), any_method),
+        route("/user/logout", wrap(users.logout, public=True, session_only=True), any_method),
+        route("/user/heartbeat", wrap(users.heartbeat, session_only=True), any_method),
+        route("/user/userInfo", wrap(users.user_info, session_only=True), any_method),
+        route("/user/baseinfo", wrap(users.base_info, session_only=True), any_method),
+        route("/user/{rest:path}", wrap(users.unknown, public=True, session_only=True), any_method),
+        route("/entrance/submit", wrap(entrance.submit), ["POST"]),
+        route("/entrance/execute", wrap(entrance.execute), ["POST"]),
+        route("/entrance/{exec_id}/status", wrap(entrance.status)),
+        route("/entrance/{exec_id}/log", wrap(entrance.log)),
+        route("/entrance/{exec_id}/progress", wrap(entrance.progress)),
+        route("/entrance/{exec_id}/progressWithResource", wrap(entrance.progress_with_resource)),
+        route("/entrance/{exec_id}/kill", wrap(entrance.kill)),
+        route("/entrance/{exec_id}/killJobs", wrap(entrance.kill_jobs), ["POST"]),
+        route("/entrance/{exec_id}/pause", wrap(entrance.pause)),
+        route("/jobhistory/list", wrap(history.list)),
+        route("/jobhistory/{task_id}/get", wrap(history.get)),
+        route("/filesystem/getDirFileTrees", wrap(files.dir_file_trees)),
+        route("/filesystem/openFile", wrap(files.open_file)),
+        route("/filesystem/openLog", wrap(files.open_log)),
+        route("/filesystem/resultsetToExcel", wrap(files.export)),
+    ])

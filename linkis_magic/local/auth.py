@@ -1,0 +1,119 @@
+"""Users, sessions, tokens and the per-user filesystem boundary of the local gateway (§2, §8.1).
+
+Sessions are in memory only, so a restart invalidates cookies, as a real gateway restart does
+(§2.1): clients re-login on 401.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hmac
+import secrets
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+from urllib.parse import unquote, urlparse
+
+
+@dataclass(frozen=True)
+class UserCredentials:
+    """A user's password and token."""
+
+    password: str
+    token: str
+
+
+class PathRefused(Exception):
+    """A filesystem path outside the caller's own directories (Linkis error 80027)."""
+
+
+def default_user() -> str:
+    """The OS user name, lower-cased as Linkis lower-cases login names (§2.1)."""
+    return getpass.getuser().lower()
+
+
+def make_users(users: Mapping[str, object] | None) -> dict[str, UserCredentials]:
+    """Normalise ``users`` (None → the OS user with a random password and token)."""
+    if not users:
+        return {default_user(): _random_credentials()}
+    resolved = {}
+    for name, given in users.items():
+        if isinstance(given, UserCredentials):
+            resolved[name.lower()] = given
+            continue
+        given = dict(given or {})
+        resolved[name.lower()] = UserCredentials(
+            password=str(given.get("password") or secrets.token_urlsafe(12)),
+            token=str(given.get("token") or secrets.token_urlsafe(24)),
+        )
+    return resolved
+
+
+def _random_credentials() -> UserCredentials:
+    return UserCredentials(password=secrets.token_urlsafe(12), token=secrets.token_urlsafe(24))
+
+
+class Authenticator:
+    """Checks passwords and tokens and keeps the session tickets."""
+
+    def __init__(self, users: Mapping[str, UserCredentials]) -> None:
+        self.users = dict(users)
+        self._tickets: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def check_password(self, user: str, password: str) -> bool:
+        credentials = self.users.get(user.lower())
+        return credentials is not None and hmac.compare_digest(credentials.password, password)
+
+    def check_token(self, user: str, token: str) -> bool:
+        credentials = self.users.get(user.lower())
+        return credentials is not None and hmac.compare_digest(credentials.token, token)
+
+    def open_session(self, user: str) -> str:
+        """A new ticket for ``user`` (the cookie value)."""
+        ticket = secrets.token_urlsafe(24)
+        with self._lock:
+            self._tickets[ticket] = user.lower()
+        return ticket
+
+    def session_user(self, ticket: str | None) -> str | None:
+        if not ticket:
+            return None
+        with self._lock:
+            return self._tickets.get(ticket)
+
+    def close_session(self, ticket: str | None) -> None:
+        with self._lock:
+            self._tickets.pop(ticket or "", None)
+
+
+def path_uri(path: Path) -> str:
+    """How the gateway names a server path to clients (``file:///...``, like Linkis' ``hdfs:///``)."""
+    return path.as_uri()
+
+
+def confine(path_text: str, root: Path) -> Path:
+    """The local path for ``path_text`` if it lies inside ``root``; else :class:`PathRefused`.
+
+    ``..`` segments and symlinks are refused outright rather than resolved, so a link planted in a
+    user's directory cannot reach another user's files.
+    """
+    parsed = urlparse(path_text)
+    if parsed.scheme not in ("", "file") or parsed.netloc not in ("", "localhost"):
+        raise PathRefused(path_text)
+    raw = unquote(parsed.path) if parsed.scheme else path_text
+    if not raw.startswith("/") or ".." in Path(raw).parts:
+        raise PathRefused(path_text)
+    path = Path(raw)
+    root = root.resolve()
+    try:
+        relative = path.relative_to(root)
+    except ValueError:
+        raise PathRefused(path_text) from None
+    current = root
+    for part in relative.parts:
+        current = current / part
+        if current.is_symlink():
+            raise PathRefused(path_text)
+    return path

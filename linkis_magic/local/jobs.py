@@ -1,0 +1,422 @@
+"""Jobs of the local gateway: SQLite job history, the entrance's in-memory job map, runner threads.
+
+A job's life (§6): the row is inserted ``Inited`` (that gives the numeric taskID), moves to
+``Scheduled`` when queued on the worker pool, ``Running`` when a worker picks it up, and ends in
+``Succeed``, ``Failed`` or ``Cancelled``. Every transition is written to SQLite and logged with
+the Linkis milestone line. The entrance keeps recent jobs in a bounded map, as the real entrance
+keeps them in a ring buffer: once a finished job is evicted, ``status`` needs the taskID fallback
+(§4.3).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import sqlite3
+import threading
+import time
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from linkis_magic.local import results
+from linkis_magic.local.auth import path_uri
+from linkis_magic.local.engines.base import Engine, EngineError
+from linkis_magic.local.logs import TaskLog
+from linkis_magic.local.variables import language
+from linkis_magic.protocol import TERMINAL_STATES, JobStatus
+
+ENTRANCE_APPLICATION = "linkis-cg-entrance"
+RESTART_ERR_CODE = 21304
+RESTART_ERR_DESC = "The local Linkis gateway restarted while the job was running; the job was lost."
+UNEXPECTED_ERR_CODE = 10000
+#: SQL auto-limit for the IDE creator (§4.1, Linkis Explain.scala).
+IDE_CREATOR, IDE_LIMIT = "IDE", 5000
+PROGRESS_STEP = 0.05
+IDE_LIMIT_WARNING = "You submitted a sql without limit, DSS will add limit 5000 to your sql"
+
+_ORDER = {status: index for index, status in enumerate(JobStatus)}
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    instance TEXT, exec_id TEXT, stronger_exec_id TEXT, um_user TEXT NOT NULL,
+    engine TEXT, engine_label TEXT, creator TEXT, run_type TEXT, code TEXT,
+    status TEXT NOT NULL, progress TEXT NOT NULL, err_code INTEGER, err_desc TEXT,
+    params_json TEXT, source_json TEXT, labels_json TEXT, log_path TEXT, result_location TEXT,
+    created_time INTEGER NOT NULL, updated_time INTEGER NOT NULL, engine_start_time INTEGER
+);
+CREATE INDEX IF NOT EXISTS jobs_user ON jobs (um_user, id);
+"""
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    """A validated submission: who runs what on which engine."""
+
+    user: str
+    creator: str
+    engine: str  # engine name without version
+    engine_label: str  # labels.engineType as sent ("hive-3.1.3")
+    run_type: str
+    code: str  # after variable substitution
+    params: dict = field(default_factory=dict)
+    source: dict = field(default_factory=dict)
+    labels: dict = field(default_factory=dict)
+
+
+class JobStore:
+    """Job history in SQLite, shared by the worker threads behind one lock."""
+
+    def __init__(self, path: Path) -> None:
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._lock = threading.Lock()
+        self._closed = False
+        with self._lock:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(_SCHEMA)
+
+    def insert(self, request: JobRequest, instance: str) -> int:
+        created = now_ms()
+        with self._lock:
+            cursor = self._db.execute(
+                "INSERT INTO jobs (instance, um_user, engine, engine_label, creator, run_type, code,"
+                " status, progress, params_json, source_json, labels_json, created_time, updated_time)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, '0.0', ?, ?, ?, ?, ?)",
+                (instance, request.user, request.engine, request.engine_label, request.creator,
+                 request.run_type, request.code, JobStatus.INITED.value, json.dumps(request.params),
+                 json.dumps(request.source), json.dumps(request.labels), created, created),
+            )
+            return int(cursor.lastrowid)
+
+    def update(self, task_id: int, **fields: Any) -> None:
+        fields["updated_time"] = now_ms()
+        assignments = ", ".join(f"{name} = ?" for name in fields)
+        with self._lock:
+            # A job thread still finishing after stop() must not write to a closed database; the
+            # job stays unfinished and restart recovery marks it Failed.
+            if not self._closed:
+                self._db.execute(f"UPDATE jobs SET {assignments} WHERE id = ?", (*fields.values(), task_id))
+
+    def get(self, task_id: int, user: str) -> dict | None:
+        """The row of ``task_id`` if ``user`` owns it."""
+        with self._lock:
+            row = self._db.execute("SELECT * FROM jobs WHERE id = ? AND um_user = ?", (task_id, user)).fetchone()
+        return dict(row) if row else None
+
+    def search(self, user: str, filters: dict[str, Any], page_now: int, page_size: int) -> tuple[list[dict], int]:
+        """``user``'s rows matching ``filters`` (column -> value or list), newest first, and the count."""
+        clauses, values = ["um_user = ?"], [user]
+        for column, wanted in filters.items():
+            if column == "created_from":
+                clauses.append("created_time >= ?")
+            elif column == "created_to":
+                clauses.append("created_time <= ?")
+            elif isinstance(wanted, list):
+                clauses.append(f"{column} IN ({', '.join('?' * len(wanted))})")
+                values.extend(wanted)
+                continue
+            else:
+                clauses.append(f"{column} = ?")
+            values.append(wanted)
+        where = " AND ".join(clauses)
+        with self._lock:
+            total = self._db.execute(f"SELECT COUNT(*) FROM jobs WHERE {where}", values).fetchone()[0]
+            rows = self._db.execute(
+                f"SELECT * FROM jobs WHERE {where} ORDER BY id DESC LIMIT ? OFFSET ?",
+                (*values, page_size, (page_now - 1) * page_size),
+            ).fetchall()
+        return [dict(row) for row in rows], int(total)
+
+    def fail_unfinished(self) -> int:
+        """Mark jobs a previous gateway left running as Failed (restart recovery); returns how many."""
+        terminal = [status.value for status in TERMINAL_STATES]
+        with self._lock:
+            cursor = self._db.execute(
+                f"UPDATE jobs SET status = ?, err_code = ?, err_desc = ?, updated_time = ?"
+                f" WHERE status NOT IN ({', '.join('?' * len(terminal))})",
+                (JobStatus.FAILED.value, RESTART_ERR_CODE, RESTART_ERR_DESC, now_ms(), *terminal),
+            )
+            return cursor.rowcount
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            self._db.close()
+
+
+def task_vo(row: dict, brief: bool = False) -> dict:
+    """A history row as the jobhistory task object (§7.1): string progress, epoch-ms dates,
+    JSON-string fields, errCode/errDesc nulled while the job runs."""
+    status = row["status"]
+    terminal = JobStatus(status).is_terminal
+    labels = json.loads(row["labels_json"] or "{}")
+    task = {
+        "taskID": row["id"], "instance": row["instance"], "execId": row["exec_id"],
+        "umUser": row["um_user"], "executeUser": row["um_user"], "submitUser": row["um_user"],
+        "engineInstance": row["instance"] if row["engine_start_time"] else None,
+        "executionCode": None if brief else row["code"], "progress": row["progress"],
+        "logPath": row["log_path"], "resultLocation": row["result_location"], "status": status,
+        "createdTime": row["created_time"], "updatedTime": row["updated_time"],
+        "engineType": row["engine"], "errCode": row["err_code"] if terminal else None,
+        "errDesc": row["err_desc"] if terminal else None, "executeApplicationName": row["engine"],
+        "requestApplicationName": row["creator"], "runType": row["run_type"],
+        "paramsJson": row["params_json"], "sourceJson": row["source_json"],
+        "sourceTailor": row["source_json"],
+        "costTime": (row["updated_time"] if terminal else now_ms()) - row["created_time"],
+        "strongerExecId": row["stronger_exec_id"],
+        "labels": [f"{key}:{value}" for key, value in labels.items()],
+        "canRetry": status == JobStatus.FAILED.value and not row["engine_start_time"],
+        "isReuse": True, "metrics": json.dumps({"submitTime": row["created_time"]}),
+        "engineLogPath": None, "ecmInstance": None, "ticketId": None, "observeInfo": None,
+        "requestStartTime": row["created_time"], "requestEndTime": row["updated_time"] if terminal else None,
+        "requestSpendTime": row["updated_time"] - row["created_time"] if terminal else None,
+        "engineStartTime": row["engine_start_time"], "subJobs": None,
+    }
+    return task
+
+
+def ide_limit(code: str) -> tuple[str, bool]:
+    """Linkis's SQL auto-limit for the IDE creator (§4.1): every SELECT gets ``limit 5000`` at most.
+
+    Returns the code and whether a limit was added or lowered. A line
+    ``--set ide.engine.no.limit.allow=true`` opts out.
+    """
+    if "ide.engine.no.limit.allow=true" in code.replace(" ", ""):
+        return code, False
+    statements = code.split(";")
+    changed = False
+    for index, statement in enumerate(statements):
+        body = re.sub(r"--[^\n]*", "", statement).strip()
+        if not re.match(r"(?is)^(select|with)\b", body):
+            continue
+        limit = re.search(r"(?is)\blimit\s+(\d+)\s*$", body)
+        if limit is None:
+            statements[index] = statement.rstrip() + f" limit {IDE_LIMIT}"
+            changed = True
+        elif int(limit.group(1)) > IDE_LIMIT:
+            statements[index] = statement[:statement.rfind(limit.group(1))] + str(IDE_LIMIT)
+            changed = True
+    return ";".join(statements), changed
+
+
+def make_exec_id(instance: str, creator: str, user: str, engine: str, index: int) -> str:
+    """An execID in the entrance's format (§5): lengths, application, instance, short id."""
+    short = f"{creator}_{user}_{engine}_{index}"
+    return f"exec_id{len(ENTRANCE_APPLICATION):03d}{len(instance):03d}{ENTRANCE_APPLICATION}{instance}{short}"
+
+
+class EntranceJob:
+    """One job the entrance holds; the :class:`ExecutionContext` its engine sees."""
+
+    def __init__(self, task_id: int, exec_id: str, request: JobRequest, user_dir: Path,
+                 log: TaskLog, result_dir: Path, store: JobStore) -> None:
+        self.task_id = task_id
+        self.exec_id = exec_id
+        self.user = request.user
+        self.creator = request.creator
+        self.engine = request.engine
+        self.run_type = request.run_type
+        self.code = request.code
+        self.user_dir = user_dir
+        self.cancelled = threading.Event()
+        self.status = JobStatus.INITED
+        self.progress = 0.0
+        self.stages: list[dict] = []
+        self.task_log = log
+        self.result_dir = result_dir
+        self.engine_instance: Engine | None = None
+        self._store = store
+        self._stored_progress = 0.0
+        self._results = itertools.count()
+        self._lock = threading.Lock()
+
+    # -- ExecutionContext ------------------------------------------------------------------
+    def log(self, level: str, message: str) -> None:
+        self.task_log.append(level, message)
+
+    def set_progress(self, progress: float, stages: Sequence[dict] = ()) -> None:
+        self.progress = min(max(float(progress), 0.0), 1.0)
+        # progressInfo only lists stages with tasks (§4.5).
+        self.stages = [dict(stage) for stage in stages if stage.get("totalTasks", 0) > 0]
+        # History keeps a coarse copy (jobhistory is what clients trust, §4.3); steps of 0.05
+        # keep SQLite writes rare however often an engine reports.
+        if self.progress - self._stored_progress >= PROGRESS_STEP:
+            with self._lock:
+                if not self.terminal:
+                    self._stored_progress = self.progress
+                    self._store.update(self.task_id, progress=f"{self.progress:.2f}")
+
+    def write_table(self, columns: Sequence[tuple[str, str]], rows: Iterable[Sequence[Any]]) -> None:
+        path = results.result_path(self.result_dir, next(self._results))
+        count = results.write_table(path, columns, rows)
+        self.log("INFO", f"Result set {path.name} written: {count} rows, {len(columns)} columns.")
+
+    def write_text(self, text: str) -> None:
+        path = results.result_path(self.result_dir, next(self._results))
+        results.write_text(path, text)
+        self.log("INFO", f"Result set {path.name} written (text).")
+
+    # -- state -----------------------------------------------------------------------------
+    @property
+    def terminal(self) -> bool:
+        return self.status.is_terminal
+
+    def move_to(self, status: JobStatus, **fields: Any) -> bool:
+        """Move to ``status`` if that is forward (§6) and persist it; False if the job is past it."""
+        with self._lock:
+            if self.status.is_terminal or _ORDER[status] <= _ORDER[self.status]:
+                return False
+            self.status = status
+            if status.is_terminal:
+                self.progress = 1.0 if status == JobStatus.SUCCEED else self.progress
+                fields.setdefault("progress", "1.0")
+            self._store.update(self.task_id, status=status.value, **fields)
+        self.log(*_milestone(status))
+        return True
+
+
+def _milestone(status: JobStatus) -> tuple[str, str]:
+    """The entrance's log line for a state (§6, EntranceJob.scala)."""
+    if status == JobStatus.SCHEDULED:
+        return "INFO", "Your job is Scheduled. Please wait it to run."
+    if status == JobStatus.RUNNING:
+        return "INFO", "Your job is Running now. Please wait it to complete."
+    if status == JobStatus.SUCCEED:
+        return "INFO", "Congratulations. Your job completed with status Success."
+    return "ERROR", f"Sorry. Your job completed with a status {status.value}. You can view logs for the reason."
+
+
+class Entrance:
+    """Accepts jobs, runs them on a bounded worker pool, and answers for the jobs it remembers."""
+
+    def __init__(self, store: JobStore, engine_pool: Any, users_dir: Path, instance: str,
+                 capacity: int = 1000, workers: int = 64) -> None:
+        self.store = store
+        self.instance = instance
+        self._pool = engine_pool
+        self._users_dir = users_dir
+        self._capacity = capacity
+        self._jobs: OrderedDict[str, EntranceJob] = OrderedDict()
+        self._lock = threading.Lock()
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="linkis-job")
+
+    def user_root(self, user: str) -> Path:
+        """Everything of ``user`` lives below this directory (the filesystem boundary)."""
+        return self._users_dir / user
+
+    def submit(self, request: JobRequest) -> EntranceJob:
+        """Persist, log and queue a job; returns it in state Scheduled."""
+        task_id = self.store.insert(request, self.instance)
+        exec_id = make_exec_id(self.instance, request.creator, request.user, request.engine, task_id)
+        job = self._make_job(task_id, exec_id, request)
+        job.log("INFO", f"Your job is accepted,  jobID is {exec_id} and jobReqId is {task_id} in "
+                        f"{self.instance} . Please wait it to be scheduled")
+        if request.creator == IDE_CREATOR and language(request.run_type) == "sql":
+            job.code, limited = ide_limit(job.code)
+            if limited:
+                job.log("WARN", IDE_LIMIT_WARNING)
+                self.store.update(task_id, code=job.code)
+        self._remember(job)
+        job.move_to(JobStatus.SCHEDULED)
+        self._executor.submit(self._run, job)
+        return job
+
+    def _make_job(self, task_id: int, exec_id: str, request: JobRequest) -> EntranceJob:
+        day = datetime.now().strftime("%Y-%m-%d")
+        root = self.user_root(request.user)
+        log_path = root / "log" / day / request.creator / f"{task_id}.log"
+        result_dir = root / "result" / day / request.creator / str(task_id)
+        work_dir = root / "work"
+        work_dir.mkdir(parents=True, exist_ok=True)
+        self.store.update(task_id, exec_id=exec_id.split(ENTRANCE_APPLICATION + self.instance, 1)[1],
+                          stronger_exec_id=exec_id, log_path=path_uri(log_path),
+                          result_location=path_uri(result_dir))
+        return EntranceJob(task_id, exec_id, request, work_dir, TaskLog(log_path), result_dir, self.store)
+
+    def _remember(self, job: EntranceJob) -> None:
+        # A bounded map like the entrance's ring buffer (§4.3); running jobs are never evicted,
+        # so they stay killable.
+        with self._lock:
+            self._jobs[job.exec_id] = job
+            excess = len(self._jobs) - self._capacity
+            for exec_id in [key for key, held in self._jobs.items() if held.terminal][:max(excess, 0)]:
+                del self._jobs[exec_id]
+
+    def find(self, exec_id: str, user: str) -> EntranceJob | None:
+        """The remembered job ``exec_id`` if ``user`` owns it."""
+        with self._lock:
+            job = self._jobs.get(exec_id)
+        return job if job is not None and job.user == user else None
+
+    def holder(self, exec_id: str) -> str | None:
+        """The owner of a remembered job (for kill's permission message)."""
+        with self._lock:
+            job = self._jobs.get(exec_id)
+        return job.user if job else None
+
+    def _run(self, job: EntranceJob) -> None:
+        if job.cancelled.is_set() or not job.move_to(JobStatus.RUNNING, engine_start_time=now_ms()):
+            return
+        try:
+            job.engine_instance = self._pool.get(job.engine, job.user, job.creator)
+            if not job.cancelled.is_set():
+                job.engine_instance.execute(job)
+        except EngineError as error:
+            self._fail(job, error.err_code, str(error))
+        except Exception as error:  # an engine bug must still end the job, with its reason
+            self._fail(job, UNEXPECTED_ERR_CODE, f"{type(error).__name__}: {error}")
+        else:
+            if not job.cancelled.is_set():
+                job.move_to(JobStatus.SUCCEED)
+
+    def _fail(self, job: EntranceJob, err_code: int, err_desc: str) -> None:
+        if job.cancelled.is_set() or job.terminal:
+            return
+        job.log("ERROR", err_desc)
+        job.move_to(JobStatus.FAILED, err_code=err_code, err_desc=err_desc, progress=f"{job.progress:.1f}")
+
+    def kill(self, job: EntranceJob, progress: str = "1.0") -> None:
+        """Cancel a job: Cancelled at once in history (§4.6), then stop the engine."""
+        if job.terminal:
+            return
+        job.cancelled.set()
+        job.log("WARN", f"Job {job.exec_id} is killed by user {job.user}.")
+        job.move_to(JobStatus.CANCELLED, progress=progress)
+        engine = job.engine_instance
+        if engine is not None:
+            try:
+                engine.cancel(job)
+            except Exception as error:  # the job is Cancelled either way; say why the engine may linger
+                job.log("WARN", f"The engine did not accept the cancel: {type(error).__name__}: {error}")
+
+    def force_kill(self, task_id: int, user: str) -> bool:
+        """Kill by taskID for a job the entrance no longer holds (§4.6); False if not ``user``'s."""
+        row = self.store.get(task_id, user)
+        if row is None:
+            return False
+        if not JobStatus(row["status"]).is_terminal:
+            self.store.update(task_id, status=JobStatus.CANCELLED.value, progress="1.0")
+        return True
+
+    def close(self) -> None:
+        """Stop accepting work and stop every running job's engine; unfinished jobs stay unfinished
+        in history and become Failed at the next start (restart recovery)."""
+        with self._lock:
+            jobs = list(self._jobs.values())
+        for job in jobs:
+            if not job.terminal:
+                job.cancelled.set()
+                if job.engine_instance is not None:
+                    job.engine_instance.cancel(job)
+        self._executor.shutdown(wait=False, cancel_futures=True)
