@@ -160,11 +160,15 @@ class _RowStream:
         self._converters = converters
         self.count = 0
 
-    def __iter__(self) -> Iterator[list[Any]]:
+    def __iter__(self) -> Iterator[Sequence[Any]]:
+        as_is = all(convert is _identity for convert in self._converters)
         while batch := self._cursor.fetchmany(_FETCH_ROWS):
             _raise_if_cancelled(self._ctx)
-            for row in batch:
-                yield [convert(value) for convert, value in zip(self._converters, row)]
+            if as_is:
+                yield from batch
+            else:
+                for row in batch:
+                    yield [convert(value) for convert, value in zip(self._converters, row)]
             self.count += len(batch)
 
 
