@@ -1,0 +1,330 @@
+"""LinkisClient: the only module that speaks HTTP to a Linkis gateway.
+
+One method per endpoint (linkis-protocol.md §3), each returning the envelope's ``data`` or
+raising a typed error from :mod:`linkis_magic.errors`::
+
+    client = LinkisClient("http://gateway:9001", user="alice", password="...")
+    job = client.run("select 1", engine="hive")
+    df = job.results[0].to_pandas()
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Mapping, Optional, Union
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from .engines import DEFAULT_CREATOR
+from .errors import (
+    LinkisAuthError,
+    LinkisConnectionError,
+    LinkisProtocolError,
+    LinkisRequestError,
+    LinkisTimeoutError,
+)
+from .job import Job
+from .results import is_result_file, result_index
+from .protocol import API_PREFIX, TOKEN_CODE_HEADER, TOKEN_USER_HEADER, MessageStatus
+
+try:  # a faster JSON parser for big result pages, used when installed
+    import orjson
+
+    _loads = orjson.loads
+except ImportError:  # pragma: no cover - depends on the environment
+    _loads = json.loads
+
+Timeout = Union[float, tuple[float, float]]
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """A Linkis response: ``{method, status, message, data}`` (§1)."""
+
+    method: Optional[str]
+    status: int
+    message: str
+    data: dict
+
+
+def parse_envelope(http_status: int, body: Any) -> Envelope:
+    """Recognise a decoded body as a Linkis envelope, or raise :class:`LinkisProtocolError`.
+
+    Linkis sets the HTTP status from the envelope's (§1), so errors arrive as HTTP 400/401/412
+    with a normal envelope; a gateway's own error JSON (``status`` = the HTTP code, no ``data``)
+    is not one.
+    """
+    statuses = {s.value for s in MessageStatus}
+    if not (
+        isinstance(body, dict)
+        and isinstance(body.get("status"), int)
+        and body["status"] in statuses
+        and "message" in body
+    ):
+        raise LinkisProtocolError(
+            f"HTTP {http_status}: not a Linkis response: {_excerpt(body)}", http_status=http_status
+        )
+    data = body.get("data")
+    return Envelope(body.get("method"), body["status"], str(body["message"]), data if isinstance(data, dict) else {})
+
+
+def raise_for_envelope(envelope: Envelope, http_status: Optional[int] = None) -> dict:
+    """Return ``data`` of a success/warning envelope; raise the matching error otherwise."""
+    if envelope.status in (MessageStatus.SUCCESS, MessageStatus.WARNING):
+        return envelope.data
+    error_msg = envelope.data.get("errorMsg")
+    err_code = error_msg.get("errCode") if isinstance(error_msg, dict) else None
+    cls = LinkisAuthError if envelope.status == MessageStatus.NOT_LOGGED_IN else LinkisRequestError
+    raise cls(
+        envelope.message or f"Linkis status {envelope.status}",
+        err_code=err_code,
+        method=envelope.method,
+        stack=envelope.data.get("stack"),
+        http_status=http_status,
+    )
+
+
+def gateway_root(url: str) -> str:
+    """``http://host:9001`` from either that or a URL ending in ``/api/rest_j/v1``."""
+    root = url.strip().rstrip("/")
+    if root.endswith(API_PREFIX):
+        root = root[: -len(API_PREFIX)]
+    if not re.match(r"^https?://[^/]", root):
+        raise ValueError(f"Linkis gateway URL must start with http:// or https://: {url!r}")
+    return root
+
+
+def _excerpt(body: Any) -> str:
+    text = body if isinstance(body, str) else json.dumps(body, default=str)
+    text = " ".join(text.split())
+    return repr(text[:200]) if text else "(empty body)"
+
+
+class LinkisClient:
+    """A connection to one Linkis gateway.
+
+    Authentication is a password login (session cookie, §2.1) or a token sent as headers on every
+    request (§2.2). Every call has a ``(connect, read)`` timeout. GETs are retried on connection
+    errors and 502/503/504 with capped backoff; POSTs never are (a submit must not run twice).
+    A request refused as not logged in (HTTP 401, status -1) is repeated once after logging in
+    again: the gateway refused it before it reached the entrance, so repeating it is harmless.
+    """
+
+    def __init__(
+        self,
+        url: Optional[str] = None,
+        user: Optional[str] = None,
+        password: Optional[str] = None,
+        token: Optional[str] = None,
+        *,
+        timeout: Timeout = (5.0, 60.0),
+        verify: bool = True,
+        ca_bundle: Optional[str] = None,
+        creator: str = DEFAULT_CREATOR,
+        versions: Optional[Mapping[str, str]] = None,
+        retries: int = 3,
+    ) -> None:
+        if not url:
+            raise ValueError("a Linkis gateway URL is required, e.g. http://gateway:9001")
+        if (password or token) and not user:
+            raise ValueError("a user name is required with a password or token")
+        self.url = gateway_root(url)
+        self.user = user
+        self.creator = creator
+        self.versions = dict(versions or {})
+        self.timeout = timeout
+        self._password = password
+        self._token = token
+        self._logged_in = False
+        self._session = self._make_session(retries, ca_bundle or verify)
+
+    def _make_session(self, retries: int, verify: Union[bool, str]) -> requests.Session:
+        session = requests.Session()
+        session.verify = verify
+        retry = Retry(
+            total=retries,
+            connect=retries,
+            read=retries,
+            status=retries,
+            other=0,
+            allowed_methods=frozenset({"GET"}),
+            status_forcelist=(502, 503, 504),
+            backoff_factor=0.2,
+            backoff_max=2.0,
+            raise_on_status=False,
+        )
+        adapter = HTTPAdapter(max_retries=retry)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        if self._token:
+            session.headers[TOKEN_CODE_HEADER] = self._token
+            session.headers[TOKEN_USER_HEADER] = self.user or ""
+        return session
+
+    def __repr__(self) -> str:
+        auth = "token" if self._token else "password" if self._password else "none"
+        return f"LinkisClient({self.url!r}, user={self.user!r}, auth={auth!r})"
+
+    def close(self) -> None:
+        """Close the pooled connections."""
+        self._session.close()
+
+    def __enter__(self) -> "LinkisClient":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- transport ---------------------------------------------------------------------------
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        url = f"{self.url}{API_PREFIX}{path}"
+        try:
+            return self._session.request(method, url, timeout=self.timeout, **kwargs)
+        except requests.exceptions.ReadTimeout as e:
+            raise LinkisTimeoutError(f"{method} {path}: no answer from {self.url} in time: {e}") from e
+        except requests.exceptions.ConnectionError as e:
+            raise LinkisConnectionError(f"{method} {path}: cannot reach {self.url}: {e}") from e
+        except requests.exceptions.RequestException as e:
+            raise LinkisConnectionError(f"{method} {path}: {e}") from e
+
+    def _envelope(self, method: str, path: str, **kwargs: Any) -> Envelope:
+        resp = self._send(method, path, **kwargs)
+        try:
+            body = _loads(resp.content)
+        except ValueError:
+            raise LinkisProtocolError(
+                f"{method} {path}: HTTP {resp.status_code}, not a Linkis response: "
+                f"{_excerpt(resp.content.decode('utf-8', 'replace'))}",
+                http_status=resp.status_code,
+            ) from None
+        try:
+            return parse_envelope(resp.status_code, body)
+        except LinkisProtocolError as e:
+            e.message = f"{method} {path}: {e.message}"
+            e.args = (e.message,)
+            raise
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> dict:
+        """Send one request, log in first or again if needed, and unwrap the envelope."""
+        if self._password and not self._logged_in:
+            self.login()
+        envelope = self._envelope(method, path, **kwargs)
+        if envelope.status == MessageStatus.NOT_LOGGED_IN and self._password:
+            # The session expired or the gateway restarted and forgot the ticket (§2.1).
+            self.login()
+            envelope = self._envelope(method, path, **kwargs)
+        return raise_for_envelope(envelope)
+
+    # -- user endpoints (§2) -----------------------------------------------------------------
+
+    def login(self) -> dict:
+        """Log in with the password (§2.1); the gateway answers with a session cookie."""
+        if not self._password:
+            raise LinkisAuthError("login needs a password (token auth needs no login)")
+        self._session.cookies.clear()
+        body = {"userName": self.user, "password": self._password}
+        envelope = self._envelope("POST", "/user/login", json=body)
+        if envelope.status != MessageStatus.SUCCESS:
+            raise LinkisAuthError(f"login as {self.user!r} failed: {envelope.message}")
+        self._logged_in = True
+        return envelope.data
+
+    def logout(self) -> dict:
+        """End the session (§2.3)."""
+        data = raise_for_envelope(self._envelope("POST", "/user/logout"))
+        self._logged_in = False
+        return data
+
+    # -- entrance (§4) -----------------------------------------------------------------------
+
+    def submit(self, payload: Mapping[str, Any]) -> dict:
+        """``POST /entrance/submit`` (§4.1) -> ``{"execID", "taskID"}``. Never retried blindly."""
+        return self._call("POST", "/entrance/submit", json=payload)
+
+    def execute(self, payload: Mapping[str, Any]) -> dict:
+        """``POST /entrance/execute``, the 0.x format (§4.2) -> ``{"execID", "taskID"}``."""
+        return self._call("POST", "/entrance/execute", json=payload)
+
+    def status(self, exec_id: str, task_id: Optional[int] = None) -> str:
+        """The entrance's cached state; with ``task_id`` it falls back to job history (§4.3)."""
+        params = {"taskID": task_id} if task_id is not None else None
+        return self._call("GET", f"/entrance/{exec_id}/status", params=params)["status"]
+
+    def progress(self, exec_id: str) -> dict:
+        """``{"progress": float or str, "progressInfo": [stage, ...]}`` (§4.5)."""
+        return self._call("GET", f"/entrance/{exec_id}/progress")
+
+    def log(self, exec_id: str, from_line: int = 1, size: int = 10_000) -> dict:
+        """``{"log": [error, warn, info, all] or "", "fromLine": next}`` (§4.4).
+
+        Lines are 1-based; pass the returned ``fromLine`` to the next call.
+        """
+        params = {"fromLine": from_line, "size": size}
+        return self._call("GET", f"/entrance/{exec_id}/log", params=params)
+
+    def kill(self, exec_id: str, task_id: Optional[int] = None) -> dict:
+        """``GET /entrance/{execID}/kill`` (§4.6); ``task_id`` lets an evicted job be killed."""
+        params = {"taskID": task_id} if task_id is not None else None
+        return self._call("GET", f"/entrance/{exec_id}/kill", params=params)
+
+    def kill_jobs(self, exec_id: str, exec_ids: list[str], task_ids: list[int]) -> dict:
+        """Kill several jobs of the entrance that ``exec_id`` lives on (§4.6)."""
+        body = {"idList": list(exec_ids), "taskIDList": list(task_ids)}
+        return self._call("POST", f"/entrance/{exec_id}/killJobs", json=body)
+
+    # -- job history (§7) --------------------------------------------------------------------
+
+    def job_info(self, task_id: int) -> dict:
+        """The job-history task object (§7.1), the authority on a job's final state."""
+        return self._call("GET", f"/jobhistory/{int(task_id)}/get")["task"]
+
+    def list_jobs(self, **filters: Any) -> tuple[list[dict], int]:
+        """``(tasks, total)`` from ``/jobhistory/list`` (§7.2); filters use Linkis names."""
+        data = self._call("GET", "/jobhistory/list", params=filters)
+        return list(data.get("tasks") or []), int(data.get("totalPage") or 0)
+
+    # -- filesystem (§8) ---------------------------------------------------------------------
+
+    def list_results(self, result_location: str) -> list[str]:
+        """Result file paths, sorted by their number N (``_10`` after ``_2``, §8.1)."""
+        data = self._call("GET", "/filesystem/getDirFileTrees", params={"path": result_location})
+        tree = data.get("dirFileTrees") or {}
+        paths = [c["path"] for c in tree.get("children") or [] if is_result_file(c.get("path", ""))]
+        return sorted(paths, key=result_index)
+
+    def open_result(self, path: str, page: int = 1, page_size: int = 5000) -> dict:
+        """One page of a result file (§8.2): ``metadata``, ``fileContent``, ``type``, ``totalLine``."""
+        params = {"path": path, "page": page, "pageSize": page_size}
+        return self._call("GET", "/filesystem/openFile", params=params)
+
+    def open_log(self, log_path: str) -> list[str]:
+        """A finished job's whole log as ``[error, warn, info, all]`` (§8.4)."""
+        log = self._call("GET", "/filesystem/openLog", params={"path": log_path}).get("log")
+        if not isinstance(log, list) or len(log) < 4:
+            raise LinkisProtocolError(f"openLog returned no log array for {log_path!r}")
+        return [str(part or "") for part in log[:4]]
+
+    # -- convenience -------------------------------------------------------------------------
+
+    def run(
+        self,
+        code: str,
+        engine: str = "hive",
+        *,
+        timeout: Optional[float] = None,
+        listener: Any = None,
+        **submit_options: Any,
+    ) -> Job:
+        """Submit ``code`` and wait for it; returns the finished :class:`Job`.
+
+        Raises :class:`~linkis_magic.errors.JobFailed` if the job does not succeed.
+        ``submit_options`` are those of :meth:`Job.submit`.
+        """
+        job = Job.submit(self, code, engine, **submit_options)
+        return job.wait(timeout=timeout, listener=listener)
+

@@ -1,0 +1,452 @@
+"""One Linkis job's life: submit, poll (state, log, progress), kill, results.
+
+A :class:`Job` reports what happens through a *listener*, any object with some of
+``on_submitted(job)``, ``on_state(job)``, ``on_progress(job)`` and ``on_log(job, lines)``;
+missing methods are skipped, and the log and progress are only polled when someone listens.
+
+``Job.wait`` is the one place that handles ``KeyboardInterrupt``: it kills the job from a worker
+thread, keeps waiting through further presses up to a bound, confirms the final state and raises
+:class:`~linkis_magic.errors.JobInterrupted`.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import itertools
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Iterator, Mapping, Optional, Sequence
+
+from .engines import EngineSpec, resolve_engine, user_creator
+from .errors import (
+    JobFailed,
+    JobInterrupted,
+    JobTimeout,
+    LinkisError,
+    LinkisProtocolError,
+    LinkisRequestError,
+)
+from .protocol import LOG_ALL, LOG_ERROR, JobStatus
+from .results import ResultSet, result_index
+
+if TYPE_CHECKING:
+    from .client import LinkisClient
+
+#: Requests that must finish even if the user presses stop again (submit, kill) run here, so an
+#: interrupt lands in the waiting main thread, never inside them. A future, not Thread.join: an
+#: interrupted join marks the thread dead on Python <= 3.12 (CPython #90882, jupyter-notes §1.3).
+_WORKERS = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="linkis-job")
+
+#: How many ERROR lines of the log a JobFailed carries.
+ERROR_TAIL = 10
+
+
+@dataclass(frozen=True)
+class PollSchedule:
+    """When ``Job.wait`` asks the gateway what it needs.
+
+    While the interval grows from ``first`` by ``factor`` towards ``cap`` each tick reads the
+    status, so short jobs end fast; from ``detail_after`` seconds on, every other tick also reads
+    one detail (the log, then the progress, in turn). At the cap each tick sends exactly one
+    request, in turn status, log, status, progress: a long job costs one request per ``cap``
+    seconds, about what Linkis's own clients spend on status alone.
+    """
+
+    first: float = 0.05
+    factor: float = 1.5
+    cap: float = 1.0
+    detail_after: float = 0.5
+
+    def plan(self, details: Sequence[str] = ("log", "progress")) -> Iterator[tuple[float, tuple[str, ...]]]:
+        """Yield ``(seconds to sleep, requests to send)`` for each tick, forever."""
+        turns = itertools.cycle(details)
+        interval, elapsed, tick = self.first, 0.0, 0
+        while interval < self.cap:
+            elapsed += interval
+            if details and elapsed >= self.detail_after:
+                tick += 1
+                yield interval, ("status", next(turns)) if tick % 2 else ("status",)
+            else:
+                yield interval, ("status",)
+            interval = interval * self.factor
+        steady = [kind for detail in details for kind in ("status", detail)] or ["status"]
+        for kind in itertools.cycle(steady):
+            yield self.cap, (kind,)
+
+
+@dataclass(frozen=True)
+class KillOutcome:
+    """What a kill achieved: the state confirmed (None if unknown) and after how long."""
+
+    status: Optional[JobStatus]
+    seconds: float
+    message: str
+
+
+def parse_progress(value: Any) -> float:
+    """A progress value as Linkis sends it (0.35, "0.35", "1.0f", §4.5, §7.1) -> [0, 1]."""
+    if isinstance(value, str):
+        value = value.strip().rstrip("fFdD")
+    try:
+        progress = abs(float(value))
+    except (TypeError, ValueError):
+        return 0.0
+    return min(progress, 1.0) if progress == progress else 0.0
+
+
+def parse_status(value: Any) -> JobStatus:
+    """A Linkis state string -> :class:`JobStatus`; anything else is a protocol error."""
+    try:
+        return JobStatus.parse(value)
+    except ValueError:
+        raise LinkisProtocolError(f"unknown Linkis job status {value!r}") from None
+
+
+def log_lines(log: Any, level: int = LOG_ALL) -> list[str]:
+    """Lines of one level of a log answer: a 4-string array, or ``""`` on a reader error (§4.4)."""
+    if not isinstance(log, list) or len(log) <= level or not log[level]:
+        return []
+    return str(log[level]).splitlines()
+
+
+def build_payload(
+    code: str,
+    spec: EngineSpec,
+    user_creator_label: str,
+    request_id: str,
+    *,
+    run_type: Optional[str] = None,
+    variables: Optional[Mapping[str, Any]] = None,
+    startup: Optional[Mapping[str, Any]] = None,
+    runtime: Optional[Mapping[str, Any]] = None,
+    labels: Optional[Mapping[str, Any]] = None,
+    source: Optional[Mapping[str, Any]] = None,
+) -> dict:
+    """The ``POST /entrance/submit`` body (§4.1).
+
+    ``source.linkisMagicRequestId`` marks the job as ours, so it can be found in job history if
+    the submit's answer is lost.
+    """
+    return {
+        "executionContent": {"code": code, "runType": run_type or spec.run_type},
+        "params": {
+            "variable": dict(variables or {}),
+            "configuration": {"startup": dict(startup or {}), "runtime": dict(runtime or {})},
+        },
+        "labels": {"engineType": spec.engine_type, "userCreator": user_creator_label, **(labels or {})},
+        "source": {"linkisMagicRequestId": request_id, **(source or {})},
+    }
+
+
+class _Events:
+    """Calls the listener's methods that exist."""
+
+    def __init__(self, listener: Any) -> None:
+        self._listener = listener
+        self.details = tuple(
+            kind for kind, hook in (("log", "on_log"), ("progress", "on_progress")) if self._has(hook)
+        )
+
+    def _has(self, hook: str) -> bool:
+        return callable(getattr(self._listener, hook, None))
+
+    def __call__(self, hook: str, *args: Any) -> None:
+        method = getattr(self._listener, hook, None)
+        if callable(method):
+            method(*args)
+
+
+def _await_shielded(future: concurrent.futures.Future, bound: float) -> Any:
+    """The future's result; further interrupts are ignored until ``bound`` seconds pass.
+
+    Returns None if the bound passes first.
+    """
+    deadline = time.monotonic() + bound
+    while time.monotonic() < deadline:
+        try:
+            return future.result(timeout=0.1)
+        except concurrent.futures.TimeoutError:
+            continue
+        except KeyboardInterrupt:
+            continue  # a second press: the kill is already on its way, keep waiting for it
+    return None
+
+
+class Job:
+    """A Linkis job, from submit to its results."""
+
+    def __init__(
+        self,
+        client: "LinkisClient",
+        exec_id: Optional[str],
+        task_id: int,
+        *,
+        spec: Optional[EngineSpec] = None,
+        request_id: Optional[str] = None,
+    ) -> None:
+        self.client = client
+        self.exec_id = exec_id
+        self.task_id = task_id
+        self.spec = spec
+        self.request_id = request_id
+        self.status = JobStatus.INITED
+        self.progress = 0.0
+        self.stages: list[dict] = []
+        self.info: Optional[dict] = None
+        self._started = time.monotonic()
+        self._ended: Optional[float] = None
+        self._from_line = 1  # next log line to ask for; lines are 1-based (§4.4)
+        self._errors: deque[str] = deque(maxlen=ERROR_TAIL)
+        self._results: Optional[list[ResultSet]] = None
+        self._done = False
+
+    def __repr__(self) -> str:
+        return f"<Job task {self.task_id} {self.status.value}>"
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds since submit, frozen when the job ended."""
+        return (self._ended or time.monotonic()) - self._started
+
+    # -- creating ----------------------------------------------------------------------------
+
+    @classmethod
+    def submit(
+        cls,
+        client: "LinkisClient",
+        code: str,
+        engine: str = "hive",
+        *,
+        creator: Optional[str] = None,
+        **options: Any,
+    ) -> "Job":
+        """Submit ``code`` to ``engine`` (``hive``, ``pyspark``, ``spark-3.4.4``, ...).
+
+        ``creator`` overrides the client's; ``options`` are ``run_type``, ``variables``,
+        ``startup``, ``runtime``, ``labels`` and ``source`` (see :func:`build_payload`). An
+        interrupt while the request is in flight waits for the job's ids, kills the job and
+        raises ``JobInterrupted``.
+        """
+        spec = resolve_engine(engine, client.versions)
+        request_id = uuid.uuid4().hex
+        label = user_creator(client.user or "", creator or client.creator)
+        payload = build_payload(code, spec, label, request_id, **options)
+        future = _WORKERS.submit(client.submit, payload)
+        try:
+            ids = future.result()
+        except KeyboardInterrupt:
+            raise cls._interrupted_submit(client, future, spec, request_id) from None
+        return cls(client, ids["execID"], int(ids["taskID"]), spec=spec, request_id=request_id)
+
+    @classmethod
+    def _interrupted_submit(cls, client: "LinkisClient", future: concurrent.futures.Future,
+                            spec: EngineSpec, request_id: str) -> JobInterrupted:
+        try:
+            ids = _await_shielded(future, bound=_request_bound(client))
+        except LinkisError as e:
+            return JobInterrupted(None, f"interrupted; the submit failed: {e}")
+        if ids is None:
+            return JobInterrupted(None, f"interrupted; no answer to the submit (request id {request_id})")
+        job = cls(client, ids["execID"], int(ids["taskID"]), spec=spec, request_id=request_id)
+        return job._interrupt()
+
+    @classmethod
+    def attach(cls, client: "LinkisClient", task_id: int) -> "Job":
+        """A job submitted earlier (for example before a kernel restart), from job history."""
+        info = client.job_info(task_id)
+        job = cls(client, info.get("strongerExecId"), int(task_id))
+        job.status = job._take_info(info)
+        job.progress = parse_progress(info.get("progress"))
+        if job.status.is_terminal:
+            job._ended = job._started
+        return job
+
+    # -- waiting -----------------------------------------------------------------------------
+
+    def wait(self, timeout: Optional[float] = None, listener: Any = None,
+             poll: PollSchedule = PollSchedule()) -> "Job":
+        """Poll until the job ends; return self on Succeed.
+
+        Raises ``JobFailed`` (Failed, Cancelled, Timeout), ``JobTimeout`` after ``timeout``
+        seconds (the job is killed) or ``JobInterrupted`` on Ctrl-C (the job is killed).
+        """
+        events = _Events(listener)
+        events("on_submitted", self)
+        if not self._done:
+            deadline = None if timeout is None else time.monotonic() + timeout
+            try:
+                self._poll(events, poll, deadline)
+            except KeyboardInterrupt:
+                interrupted = self._interrupt()
+                events("on_state", self)
+                raise interrupted from None
+            self._finish(events)
+        if self.status is not JobStatus.SUCCEED:
+            raise self._failure()
+        return self
+
+    def _poll(self, events: _Events, poll: PollSchedule, deadline: Optional[float]) -> None:
+        for delay, kinds in poll.plan(events.details):
+            time.sleep(delay if deadline is None else max(0.0, min(delay, deadline - time.monotonic())))
+            if deadline is not None and time.monotonic() >= deadline:
+                raise self._time_out(deadline, events)
+            if "status" in kinds:
+                self._set_status(self._read_status(), events)
+                if self.status.is_terminal:
+                    return
+            if "log" in kinds:
+                self._read_log(events)
+            if "progress" in kinds and self.status is JobStatus.RUNNING and self.exec_id:
+                self._read_progress(events)
+
+    def _read_status(self) -> JobStatus:
+        if self.exec_id:
+            try:
+                return parse_status(self.client.status(self.exec_id, self.task_id))
+            except LinkisRequestError:
+                pass  # the entrance forgot the job (evicted or restarted, §4.3): ask job history
+        return self._take_info(self.client.job_info(self.task_id))
+
+    def _set_status(self, status: JobStatus, events: _Events) -> None:
+        if status is not self.status:
+            self.status = status
+            events("on_state", self)
+
+    def _take_info(self, info: dict) -> JobStatus:
+        """Keep a job-history task object; return the state it records."""
+        self.info = info
+        self.exec_id = self.exec_id or info.get("strongerExecId")
+        return parse_status(info.get("status"))
+
+    def _read_log(self, events: _Events) -> None:
+        if not self.exec_id:
+            return
+        try:
+            data = self.client.log(self.exec_id, self._from_line)
+        except LinkisRequestError:
+            return  # finished or evicted (§4.4): the rest comes from openLog at the end
+        self._errors.extend(log_lines(data.get("log"), LOG_ERROR))
+        self._emit_log(log_lines(data.get("log")), events)
+        # Use the returned fromLine verbatim (§4.4); never move backwards, which would repeat lines.
+        self._from_line = max(self._from_line, int(data.get("fromLine") or self._from_line))
+
+    def _emit_log(self, lines: list[str], events: _Events) -> None:
+        lines = [line for line in lines if line.strip()]
+        if lines:
+            events("on_log", self, lines)
+
+    def _read_progress(self, events: _Events) -> None:
+        data = self.client.progress(self.exec_id)
+        progress = parse_progress(data.get("progress"))
+        stages = list(data.get("progressInfo") or [])
+        if (progress, stages) != (self.progress, self.stages):
+            self.progress, self.stages = progress, stages
+            events("on_progress", self)
+
+    def _finish(self, events: _Events) -> None:
+        """After a terminal state: job history once more (the authority, §6), then the log."""
+        history = self._take_info(self.client.job_info(self.task_id))
+        if history.is_terminal:  # else history lags the entrance: keep what the entrance said
+            self._set_status(history, events)
+        self._ended = time.monotonic()
+        self._done = True
+        if self.status is JobStatus.SUCCEED:
+            self.progress = 1.0
+        if "progress" in events.details:
+            events("on_progress", self)
+        if "log" in events.details or self.status is not JobStatus.SUCCEED:
+            self._read_rest_of_log(events)
+
+    def _read_rest_of_log(self, events: _Events) -> None:
+        log_path = (self.info or {}).get("logPath")
+        if not log_path:
+            return
+        try:
+            log = self.client.open_log(log_path)
+        except LinkisRequestError:
+            return  # the log is for reading, not the job's outcome; errDesc still says why
+        self._errors = deque(log_lines(log, LOG_ERROR), maxlen=ERROR_TAIL)
+        # The entrance counted every line it gave us, blank ones included (§4.4), so the lines
+        # not yet seen start at that count in the file.
+        self._emit_log(log_lines(log)[self._from_line - 1:], events)
+        self._from_line = max(self._from_line, len(log_lines(log)) + 1)
+
+    def _failure(self) -> JobFailed:
+        info = self.info or {}
+        desc = info.get("errDesc")
+        message = f"task {self.task_id} ended {self.status.value}" + (f": {desc}" if desc else "")
+        return JobFailed(message, task_id=self.task_id, status=self.status, err_code=info.get("errCode"),
+                         err_desc=desc, log_tail=list(self._errors))
+
+    # -- stopping ----------------------------------------------------------------------------
+
+    def kill(self, confirm_within: float = 10.0) -> KillOutcome:
+        """Kill the job and wait up to ``confirm_within`` seconds for job history to confirm it."""
+        started = time.monotonic()
+        if not self.status.is_terminal:
+            # taskID lets the entrance kill a job it has forgotten (§4.6).
+            self.client.kill(self.exec_id or str(self.task_id), self.task_id)
+            self._confirm_end(started + confirm_within)
+        seconds = time.monotonic() - started
+        if self.status.is_terminal:
+            return KillOutcome(self.status, seconds,
+                               f"killed task {self.task_id} ({self.status.value} after {seconds:.1f} s)")
+        return KillOutcome(None, seconds, f"kill sent to task {self.task_id}, but it was still "
+                                          f"{self.status.value} after {seconds:.1f} s")
+
+    def _confirm_end(self, deadline: float) -> None:
+        delay = 0.05
+        while True:
+            self.status = self._take_info(self.client.job_info(self.task_id))
+            if self.status.is_terminal or time.monotonic() + delay > deadline:
+                return
+            time.sleep(delay)
+            delay = min(delay * 1.5, 0.5)
+
+    def _interrupt(self) -> JobInterrupted:
+        """Kill from a worker thread, shielded from further presses."""
+        future = _WORKERS.submit(self.kill)
+        try:
+            outcome = _await_shielded(future, bound=_request_bound(self.client) + 10.0)
+        except LinkisError as e:
+            return JobInterrupted(self.task_id, f"interrupted; killing task {self.task_id} failed: {e}")
+        if outcome is None:
+            return JobInterrupted(self.task_id, f"interrupted; task {self.task_id} may still run")
+        self._done = True
+        self._ended = time.monotonic()
+        return JobInterrupted(self.task_id, outcome.message)
+
+    def _time_out(self, deadline: float, events: _Events) -> JobTimeout:
+        outcome = self.kill()
+        self._done = True
+        self._ended = time.monotonic()
+        events("on_state", self)
+        return JobTimeout(f"task {self.task_id} did not finish in time; {outcome.message}",
+                          task_id=self.task_id, status=self.status, log_tail=list(self._errors))
+
+    # -- output ------------------------------------------------------------------------------
+
+    def log_text(self) -> str:
+        """The whole log, read from the log file (``openLog``, §8.4)."""
+        if not (self.info or {}).get("logPath"):
+            self._take_info(self.client.job_info(self.task_id))
+        return self.client.open_log(self.info["logPath"])[LOG_ALL]
+
+    @property
+    def results(self) -> list[ResultSet]:
+        """The job's result sets in statement order; pages are read when used."""
+        if self._results is None:
+            if not (self.info or {}).get("resultLocation"):
+                self._take_info(self.client.job_info(self.task_id))
+            location = self.info.get("resultLocation")
+            paths = self.client.list_results(location) if location else []
+            self._results = [ResultSet(self.client, path, result_index(path)) for path in paths]
+        return self._results
+
+
+def _request_bound(client: "LinkisClient") -> float:
+    """The longest one request to ``client`` can take (connect + read timeout)."""
+    timeout = client.timeout
+    return float(sum(timeout)) if isinstance(timeout, tuple) else 2.0 * float(timeout)

@@ -1,0 +1,259 @@
+"""Result sets: Linkis result files read page by page into typed pandas DataFrames.
+
+A Linkis result file (``_N.dolphin``, linkis-protocol.md §8) comes back from ``openFile`` as
+pages of string cells plus column metadata with a Linkis ``dataType`` per column. Columns are
+typed from that metadata, one column at a time with vectorised conversions, never guessed from
+values:
+
+=====================================================  ===========================================
+dataType                                               pandas
+=====================================================  ===========================================
+tinyint, short, smallint, int, integer, long, bigint   nullable ``Int64`` (exact, no float detour)
+float, double                                          ``float64``
+decimal, bigdecimal                                    ``object`` of ``decimal.Decimal`` (exact)
+boolean                                                nullable ``boolean``
+date, timestamp                                        ``datetime64[ns]``
+anything else (string, char, varchar, map, ...)        ``object`` of ``str``
+=====================================================  ===========================================
+
+Missing values arrive as the string ``"NULL"`` (or JSON null) and become ``<NA>``/``NaN``/``NaT``/
+``None``. A column whose cells do not fit its type stays strings rather than losing data.
+"""
+
+from __future__ import annotations
+
+import decimal
+import html
+import re
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Sequence
+
+import numpy as np
+
+from .protocol import MAX_PAGE_SIZE, RESULT_TABLE
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .client import LinkisClient
+
+#: Rows per ``openFile`` page. Linkis defaults to 5,000 and allows up to 100,000 (§8.2). Each
+#: page is one round trip, so bigger pages load big results faster; 50,000 rows of a typical
+#: table is a few MB of JSON, small enough that the first page (what a notebook displays) still
+#: comes back quickly.
+DEFAULT_PAGE_SIZE = 50_000
+
+#: Rows shown by ``_repr_html_``.
+DISPLAY_ROWS = 10
+
+_RESULT_NAME = re.compile(r"_(\d+)\.dolphin$")
+_NULL = "NULL"
+
+_INTEGER = {"tinyint", "short", "smallint", "int", "integer", "long", "bigint"}
+_FLOAT = {"float", "double", "real"}
+_DECIMAL = {"decimal", "bigdecimal"}
+_BOOLEAN = {"boolean", "bool"}
+_DATETIME = {"date", "timestamp", "datetime"}
+
+
+def is_result_file(path: str) -> bool:
+    """Whether ``path`` names a result file ``<alias>_<N>.dolphin`` (§8.1)."""
+    return _RESULT_NAME.search(path) is not None
+
+
+def result_index(path: str) -> int:
+    """The N of ``<alias>_<N>.dolphin``; sort by it, since ``_10`` < ``_2`` as text (§8.1)."""
+    match = _RESULT_NAME.search(path)
+    if match is None:
+        raise ValueError(f"not a Linkis result file name: {path!r}")
+    return int(match.group(1))
+
+
+def base_type(data_type: Any) -> str:
+    """``decimal(10,2)`` -> ``decimal``; ``VARCHAR(20)`` -> ``varchar``."""
+    return str(data_type or "string").split("(", 1)[0].strip().lower()
+
+
+def _missing(cells: np.ndarray) -> np.ndarray:
+    return (cells == _NULL) | (cells == None)  # noqa: E711 - elementwise, not identity
+
+
+def _integers(cells: np.ndarray, mask: np.ndarray) -> Any:
+    import pandas as pd
+
+    filled = np.where(mask, "0", cells)
+    return pd.arrays.IntegerArray(filled.astype(np.int64), mask)
+
+
+def _floats(cells: np.ndarray, mask: np.ndarray) -> Any:
+    return np.where(mask, "nan", cells).astype(np.float64)
+
+
+def _decimals(cells: np.ndarray, mask: np.ndarray) -> Any:
+    out = np.empty(len(cells), dtype=object)
+    out[~mask] = [decimal.Decimal(v) for v in cells[~mask]]
+    return out
+
+
+def _booleans(cells: np.ndarray, mask: np.ndarray) -> Any:
+    import pandas as pd
+
+    lowered = np.char.lower(np.where(mask, "false", cells).astype(str))
+    if not np.isin(lowered, ["true", "false", "1", "0"]).all():
+        raise ValueError("not a boolean")
+    return pd.arrays.BooleanArray(np.isin(lowered, ["true", "1"]), mask)
+
+
+def _datetimes(cells: np.ndarray, mask: np.ndarray) -> Any:
+    import pandas as pd
+
+    values = np.where(mask, None, cells)
+    return pd.to_datetime(values, format="ISO8601").to_numpy()
+
+
+def _strings(cells: np.ndarray, mask: np.ndarray) -> Any:
+    return np.where(mask, None, cells)
+
+
+_CONVERTERS: dict[frozenset, Callable[[np.ndarray, np.ndarray], Any]] = {
+    frozenset(_INTEGER): _integers,
+    frozenset(_FLOAT): _floats,
+    frozenset(_DECIMAL): _decimals,
+    frozenset(_BOOLEAN): _booleans,
+    frozenset(_DATETIME): _datetimes,
+}
+
+
+def convert_column(cells: Sequence[Any], data_type: Any) -> Any:
+    """Type one column of string cells by its Linkis ``dataType`` (see the module table)."""
+    array = np.asarray(cells, dtype=object)
+    mask = _missing(array)
+    name = base_type(data_type)
+    for names, convert in _CONVERTERS.items():
+        if name in names:
+            try:
+                return convert(array, mask)
+            except (ValueError, TypeError, OverflowError, decimal.InvalidOperation):
+                break  # cells that do not fit the declared type: keep them as text, lose nothing
+    return _strings(array, mask)
+
+
+def to_frame(columns: Sequence[dict], rows: Sequence[Sequence[Any]]) -> "pd.DataFrame":
+    """A typed DataFrame from ``openFile`` metadata and ``fileContent`` rows."""
+    import pandas as pd
+
+    names = [str(c.get("columnName", f"col{i}")) for i, c in enumerate(columns)]
+    cells = list(zip(*rows)) if rows else [()] * len(columns)
+    data = {i: convert_column(col, c.get("dataType")) for i, (col, c) in enumerate(zip(cells, columns))}
+    frame = pd.DataFrame(data, copy=False)
+    frame.columns = names  # set afterwards: a dict would merge duplicate column names
+    return frame
+
+
+class ResultSet:
+    """One result set of a job, read lazily.
+
+    ``head_frame()`` needs the first page only; ``to_pandas()``, ``__iter__`` and ``text()`` read
+    the rest, and a ``limit`` stops reading early.
+    """
+
+    def __init__(self, client: "LinkisClient", path: str, index: int = 0,
+                 page_size: int = DEFAULT_PAGE_SIZE) -> None:
+        if not 0 < page_size <= MAX_PAGE_SIZE:
+            raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}: {page_size}")
+        self.client = client
+        self.path = path
+        self.index = index
+        self.page_size = page_size
+        self._first: Optional[dict] = None
+        self._row_count: Optional[int] = None
+
+    # -- pages -------------------------------------------------------------------------------
+
+    def _page(self, number: int) -> dict:
+        if number == 1 and self._first is not None:
+            return self._first
+        page = self.client.open_result(self.path, page=number, page_size=self.page_size)
+        if number == 1:
+            self._first = page
+        return page
+
+    def pages(self, limit: Optional[int] = None) -> Iterator[list]:
+        """Row pages (lists of string cells) until a short or empty page (§8.2) or ``limit``."""
+        number, seen = 1, 0
+        while limit is None or seen < limit:
+            rows = self._page(number).get("fileContent") or []
+            # totalLine is this page's row count, not the total; a short page is the last (§8.2).
+            last = len(rows) < self.page_size
+            if last:
+                self._row_count = (number - 1) * self.page_size + len(rows)
+            if limit is not None:
+                rows = rows[: limit - seen]
+            if rows:
+                yield rows
+            seen += len(rows)
+            if last:
+                return
+            number += 1
+
+    # -- metadata ----------------------------------------------------------------------------
+
+    @property
+    def kind(self) -> str:
+        """``"table"`` or ``"text"``."""
+        return "table" if str(self._page(1).get("type")) == RESULT_TABLE else "text"
+
+    @property
+    def columns(self) -> list[dict]:
+        """Column metadata: ``{columnName, dataType, comment}`` each; empty for text results."""
+        metadata = self._page(1).get("metadata")
+        return list(metadata) if isinstance(metadata, list) else []  # text results: "NULL" (§8.2)
+
+    @property
+    def row_count(self) -> Optional[int]:
+        """Total rows, once known (after the last page was read, or a short first page)."""
+        if self._row_count is None:
+            first = self._page(1).get("fileContent") or []
+            if len(first) < self.page_size:
+                self._row_count = len(first)
+        return self._row_count
+
+    # -- data --------------------------------------------------------------------------------
+
+    def head_frame(self) -> "pd.DataFrame":
+        """The first page as a typed DataFrame: enough to display, one request."""
+        return to_frame(self.columns, self._page(1).get("fileContent") or [])
+
+    def to_pandas(self, limit: Optional[int] = None) -> "pd.DataFrame":
+        """All rows (or the first ``limit``) as a typed DataFrame."""
+        import pandas as pd
+
+        frames = [to_frame(self.columns, rows) for rows in self.pages(limit)]
+        if not frames:
+            return to_frame(self.columns, [])
+        return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True, copy=False)
+
+    def __iter__(self) -> Iterator[tuple]:
+        """Typed rows as tuples, page by page."""
+        for rows in self.pages():
+            yield from to_frame(self.columns, rows).itertuples(index=False, name=None)
+
+    def text(self) -> str:
+        """A text result set's content (or a table's rows, tab-separated)."""
+        return "\n".join("\t".join("" if c is None else str(c) for c in row)
+                         for rows in self.pages() for row in rows)
+
+    # -- display -----------------------------------------------------------------------------
+
+    def _shape_note(self) -> str:
+        count = self.row_count
+        rows = f"{count:,} rows" if count is not None else f"more than {self.page_size:,} rows"
+        return f"{rows} × {len(self.columns)} columns"
+
+    def __repr__(self) -> str:
+        return f"<ResultSet {self.index} {self.path!r}>"
+
+    def _repr_html_(self) -> str:
+        if self.kind == "text":
+            return f"<pre>{html.escape(self.text())}</pre>"
+        table = self.head_frame().head(DISPLAY_ROWS)._repr_html_()
+        return f"{table}<p>{html.escape(self._shape_note())}</p>"

@@ -1,0 +1,82 @@
+"""Progress, status and log-array parsing, and the poll schedule's request budget."""
+
+import itertools
+
+import pytest
+
+from linkis_magic.errors import LinkisProtocolError
+from linkis_magic.job import PollSchedule, build_payload, log_lines, parse_progress, parse_status
+from linkis_magic.engines import resolve_engine
+from linkis_magic.protocol import LOG_ERROR, JobStatus
+
+
+@pytest.mark.parametrize("value, expected", [
+    (0.35, 0.35), ("0.35", 0.35), ("1.0f", 1.0), ("1.0", 1.0), (1, 1.0), (-0.5, 0.5),
+    (None, 0.0), ("", 0.0), ("abc", 0.0), (float("nan"), 0.0), (7.0, 1.0),
+])
+def test_parse_progress(value, expected):
+    assert parse_progress(value) == pytest.approx(expected)
+
+
+def test_parse_status():
+    assert parse_status("WaitForRetry") is JobStatus.WAIT_FOR_RETRY
+    with pytest.raises(LinkisProtocolError, match="'Unknown'"):
+        parse_status("Unknown")
+
+
+def test_log_lines_tolerates_a_string_log():
+    assert log_lines("") == []
+    assert log_lines(None) == []
+    log = ["2024-01-01 00:00:00.000 ERROR boom", "", "a\nb", "a\n2024-01-01 00:00:00.000 ERROR boom\nb"]
+    assert log_lines(log) == ["a", "2024-01-01 00:00:00.000 ERROR boom", "b"]
+    assert log_lines(log, LOG_ERROR) == ["2024-01-01 00:00:00.000 ERROR boom"]
+
+
+def requests_for(duration, details=("log", "progress"), schedule=PollSchedule()):
+    """Requests one job of ``duration`` seconds costs: submit, ticks, history + openLog."""
+    elapsed, count = 0.0, 1
+    for delay, kinds in schedule.plan(details):
+        elapsed += delay
+        if "status" in kinds and elapsed >= duration:
+            return count + 1 + 2, elapsed
+        count += len(kinds)
+    raise AssertionError("unreachable")
+
+
+def test_schedule_starts_fast_and_caps():
+    delays = [delay for delay, _ in itertools.islice(PollSchedule().plan(), 12)]
+    assert delays[0] == pytest.approx(0.05)
+    assert delays == sorted(delays) and delays[-1] == 1.0
+
+
+def test_short_job_budget():
+    count, seen_at = requests_for(1.0)
+    assert count <= 15
+    assert seen_at < 1.1  # the end is noticed on the next fast tick
+
+
+def test_long_job_budget():
+    count, seen_at = requests_for(60.0)
+    assert count / seen_at <= 1.2
+
+
+def test_steady_state_rotates_one_request_per_tick():
+    steady = list(itertools.islice(PollSchedule().plan(), 20, 28))
+    assert all(delay == 1.0 and len(kinds) == 1 for delay, kinds in steady)
+    assert sorted(kind for _, (kind,) in steady) == ["log"] * 2 + ["progress"] * 2 + ["status"] * 4
+
+
+def test_no_listener_means_status_only():
+    assert {kind for _, kinds in itertools.islice(PollSchedule().plan(()), 40) for kind in kinds} == {"status"}
+
+
+def test_payload_shape():
+    payload = build_payload("select 1", resolve_engine("hive"), "alice-LINKISMAGIC", "rid",
+                            variables={"d": "1"}, startup={"q": "x"}, labels={"tenant": "t"},
+                            source={"scriptPath": "a.sql"})
+    assert payload == {
+        "executionContent": {"code": "select 1", "runType": "hql"},
+        "params": {"variable": {"d": "1"}, "configuration": {"startup": {"q": "x"}, "runtime": {}}},
+        "labels": {"engineType": "hive-3.1.3", "userCreator": "alice-LINKISMAGIC", "tenant": "t"},
+        "source": {"linkisMagicRequestId": "rid", "scriptPath": "a.sql"},
+    }
