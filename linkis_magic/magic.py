@@ -201,6 +201,7 @@ class LinkisMagics(Magics):
         if key != self._client_key:
             from linkis_magic.client import LinkisClient  # lazily: loading must stay light
 
+            self.close()
             self._client, self._client_key = LinkisClient(**options), key
         return self._client
 
@@ -227,6 +228,12 @@ class LinkisMagics(Magics):
         """Drop a password that the gateway refused, so the next cell asks again."""
         self._passwords.pop((url or "", user or ""), None)
         self._client_key = None
+
+    def close(self) -> None:
+        """Close the HTTP session of the cached client."""
+        if self._client is not None:
+            self._client.close()
+        self._client, self._client_key = None, None
 
     def _has_kernel(self) -> bool:
         return getattr(self.shell, "kernel", None) is not None
@@ -299,7 +306,6 @@ def submit(job_class: Any, client: Any, request: CellRequest, live: view.JobView
         if job is None:
             live.close_live()
     _RUNNING.add(job)
-    live.on_submitted(job)
     return job
 
 

@@ -172,9 +172,10 @@ class TextView(JobView):
         super().finish(job, **details)
 
     def _status_line(self, job: Any) -> None:
-        line = f"[linkis] task {job.task_id} {_state_name(job)} {_percent(job)}"
-        stages = _stages_text(job.stages)
-        line = f"{line} ({stages})" if stages else line
+        line = f"[linkis] task {job.task_id} {_state_name(job)}"
+        if job.status == "Running":  # progress means something only while the job runs
+            stages = _stages_text(job.stages)
+            line = f"{line} {_percent(job)}" + (f" ({stages})" if stages else "")
         if line != self._last_line:
             self._last_line = line
             _say(line)
@@ -250,7 +251,7 @@ class JobSummary:
         """The summary's fields in reading order."""
         parts = [f"Linkis task {self.task_id}", self.state, format_seconds(self.seconds)]
         if self.rows is not None:
-            parts.append(f"{self.rows} rows × {self.columns} columns")
+            parts.append(f"{_count(self.rows, 'row')} × {_count(self.columns, 'column')}")
         return [p for p in parts if p]
 
     def __repr__(self) -> str:
@@ -274,7 +275,7 @@ class LogTail:
         if self.total > len(self.pairs):
             return (f"Log (last {len(self.pairs)} of {self.total} lines; "
                     f"%linkis log {self.task_id} for all)")
-        return f"Log ({self.total} line{'' if self.total == 1 else 's'})"
+        return f"Log ({_count(self.total, 'line')})"
 
     def __repr__(self) -> str:
         return "\n".join([self.title(), *(line for _, line in self.pairs)])
@@ -311,6 +312,10 @@ def _log_html(pairs: Iterable[tuple[str, str]]) -> str:
         for level, line in pairs
     )
     return f"<pre style='max-height:20em;overflow:auto;margin:0'>{spans}</pre>"
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def _state_name(job: Any) -> str:

@@ -1,0 +1,83 @@
+"""An in-process IPython shell with the magics loaded, pointed at a real local gateway."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+
+import pytest
+from IPython.testing import globalipapp
+
+from linkis_magic.client import LinkisClient
+from linkis_magic.config import ENV_VARS
+from linkis_magic.local.auth import default_user
+from linkis_magic.local.server import LocalLinkis
+from linkis_magic.magic import LinkisMagics
+
+
+class SlowRequests:
+    """Server fault: hold some requests for a while before handling them normally."""
+
+    def __init__(self, suffixes: tuple[str, ...], seconds: float) -> None:
+        self.suffixes, self.seconds = suffixes, seconds
+
+    async def intercept(self, request, user):
+        if request.url.path.endswith(self.suffixes):
+            await asyncio.sleep(self.seconds)
+        return None
+
+
+@pytest.fixture(scope="module")
+def slow_linkis(tmp_path_factory) -> Iterator[LocalLinkis]:
+    """A gateway whose submit and kill take a second, so an interrupt can land inside them."""
+    gateway = LocalLinkis(data_dir=tmp_path_factory.mktemp("slow-linkis"),
+                          users={default_user(): {}}, faults=SlowRequests(("/submit", "/kill"), 1.0))
+    gateway.start()
+    yield gateway
+    gateway.stop()
+
+
+@pytest.fixture
+def connect(monkeypatch, tmp_path) -> Iterator[Callable[..., object]]:
+    """``connect(gateway)`` -> a shell whose magics talk to that gateway through the environment."""
+    globalipapp.start_ipython()
+    shell = globalipapp.get_ipython()  # the module attribute: replaced once started
+    # A terminal shell formats text/plain only; a notebook frontend also gets HTML.
+    monkeypatch.setattr(shell.display_formatter, "active_types", ["text/plain", "text/html"])
+    made: list[LinkisMagics] = []
+
+    def make(gateway: LocalLinkis, *, secret: str = "password") -> object:
+        for var in ENV_VARS:
+            monkeypatch.delenv(var, raising=False)
+        config = tmp_path / "config.toml"
+        config.touch()
+        monkeypatch.setenv("LINKIS_CONFIG", str(config))
+        monkeypatch.setenv("LINKIS_URL", gateway.url)
+        monkeypatch.setenv("LINKIS_USER", gateway.user)
+        if secret == "password":
+            monkeypatch.setenv("LINKIS_PASSWORD", gateway.password)
+        elif secret == "token":
+            monkeypatch.setenv("LINKIS_TOKEN", gateway.token)
+        magics = LinkisMagics(shell)
+        shell.register_magics(magics)  # a fresh instance: default traits, no cached client
+        made.append(magics)
+        return shell
+
+    yield make
+    for magics in made:
+        magics.close()
+    for name in ("_linkis_last", "df", "out"):
+        shell.user_ns.pop(name, None)
+
+
+@pytest.fixture
+def ip(connect, local_linkis):
+    """The shell, on the session's local gateway."""
+    return connect(local_linkis)
+
+
+@pytest.fixture
+def history(local_linkis) -> Iterator[LinkisClient]:
+    """A separate client to check what the gateway recorded."""
+    with LinkisClient(local_linkis.url, user=local_linkis.user, token=local_linkis.token) as client:
+        yield client
