@@ -1,0 +1,72 @@
+"""A notebook open in JupyterLab, seen through Playwright: the few actions the tests need.
+
+Selectors are the ones measured in ``shared/docs/browser-test-notes.md`` for JupyterLab 4.6.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+from playwright.sync_api import Locator, Page, expect
+
+#: The toolbar's kernel indicator; its ``data-status`` is reliable where the status bar text is not.
+KERNEL_INDICATOR = ".jp-NotebookPanel-toolbar .jp-Notebook-ExecutionIndicator"
+KERNEL_NAME = ".jp-NotebookPanel-toolbar .jp-KernelName"
+STOP_BUTTON = '.jp-NotebookPanel-toolbar [data-command="notebook:interrupt-kernel"]'
+STDOUT = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stdout"]'
+STDERR = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
+
+
+def write_notebook(path: Path, sources: list[str]) -> Path:
+    """Write a notebook of code cells that opens on the ``python3`` kernel without asking."""
+    nb = nbformat.v4.new_notebook()
+    # Without a kernelspec JupyterLab opens a "Select Kernel" dialog over the notebook.
+    nb.metadata["kernelspec"] = {
+        "name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python",
+    }
+    nb.cells = [nbformat.v4.new_code_cell(source) for source in sources]
+    nbformat.write(nb, path)
+    return path
+
+
+class NotebookPage:
+    """One notebook tab: open it, run cells one at a time, press stop, read outputs."""
+
+    def __init__(self, page: Page, url: str) -> None:
+        self.page = page
+        self.url = url
+
+    def open(self) -> "NotebookPage":
+        """Load the notebook and wait until its kernel is idle."""
+        self.page.goto(self.url)
+        expect(self.page.locator(".jp-NotebookPanel")).to_be_visible()
+        # The indicator says "idle" before any kernel exists, so first wait for the kernel's name.
+        expect(self.page.locator(KERNEL_NAME)).to_have_text(re.compile("Python 3"))
+        self.expect_kernel("idle")
+        return self
+
+    def cell(self, index: int) -> Locator:
+        return self.page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell").nth(index)
+
+    def run(self, index: int) -> Locator:
+        """Run one cell (Ctrl+Enter, so no new cell is added) and return it."""
+        cell = self.cell(index)
+        cell.locator(".jp-InputArea-editor").click()
+        self.page.keyboard.press("Control+Enter")
+        # "[*]:" once queued or running, "[N]:" once done; "[ ]:" means the press was lost.
+        expect(cell.locator(".jp-InputArea-prompt")).not_to_have_text("[ ]:")
+        return cell
+
+    def stop(self) -> None:
+        """Click the toolbar's "Interrupt the kernel" button."""
+        self.page.locator(STOP_BUTTON).click()
+
+    def expect_kernel(self, status: str) -> None:
+        expect(self.page.locator(f'{KERNEL_INDICATOR}[data-status="{status}"]')).to_be_visible()
+
+    def screenshot(self, path: Path) -> None:
+        """Save the notebook panel (not the whole window) as a PNG."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.page.locator(".jp-NotebookPanel").screenshot(path=str(path))
