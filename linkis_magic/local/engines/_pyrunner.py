@@ -12,6 +12,7 @@ and does not depend on how the package is installed). Protocol, one JSON object 
 
 The user's code must not see the protocol pipes: its stdin is /dev/null, and output written to
 file descriptor 1 by C code or child processes goes to stderr, which the parent logs as WARN.
+Each job's raw stderr ends with the line :data:`STDERR_MARK`.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ import traceback
 from typing import Any, Callable
 
 _ROWS_PER_MESSAGE = 1000
+# Written to file descriptor 2 at the end of each job, so the parent knows it has relayed all of
+# the job's raw stderr output before it ends the job (the two pipes are read independently).
+STDERR_MARK = b"\x00linkis-job-end\n"
 
 
 class Channel:
@@ -165,10 +169,12 @@ class Runner:
             exec(compile(code, filename, "exec"), self.namespace)
         except BaseException as e:  # the user's exception (or KeyboardInterrupt) ends the job
             self.running = False
+            os.write(2, STDERR_MARK)
             self.channel.send(_failure(e))
             return
         finally:
             self.running = False
+            os.write(2, STDERR_MARK)
         self.channel.send({"t": "done", "ok": True})
 
 

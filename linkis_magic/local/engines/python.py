@@ -26,6 +26,8 @@ from .base import Engine, EngineError, ExecutionContext
 
 _RUNNER = Path(__file__).with_name("_pyrunner.py")
 _KILL_GRACE_SECONDS = 2.0
+# Must match _pyrunner.STDERR_MARK (the runner is a standalone script, not imported here).
+_STDERR_MARK = "\x00linkis-job-end"
 _QUEUE_POLL_SECONDS = 0.2
 
 # Cell values arrive as JSON; these Linkis types go back to the Python objects write_table takes.
@@ -47,6 +49,7 @@ class PythonEngine(Engine):
         self._stderr_thread: threading.Thread | None = None
         self._current: ExecutionContext | None = None
         self._kill_timer: threading.Timer | None = None
+        self._stderr_done = threading.Event()  # the runner's end-of-job mark came through stderr
 
     def execute(self, ctx: ExecutionContext) -> None:
         """Send ``ctx.code`` to the subprocess and relay its output until the job ends."""
@@ -61,8 +64,10 @@ class PythonEngine(Engine):
                 self._current = ctx
             output = _JobOutput(ctx, process.stdout)
             try:
+                self._stderr_done.clear()
                 _send(process, {"code": ctx.code})
                 output.relay()
+                self._stderr_done.wait(_KILL_GRACE_SECONDS)
             finally:
                 self._finish_job(restart=output.engine_gone or process.poll() is not None)
         finally:
@@ -141,10 +146,13 @@ class PythonEngine(Engine):
     def _relay_stderr(self, stream: IO[str]) -> None:
         """Output written straight to file descriptors 1/2 (C code, child processes): WARN."""
         for line in stream:
+            line, mark, _ = line.rstrip("\n").partition(_STDERR_MARK)
             with self._state_lock:
                 ctx = self._current
-            if ctx is not None:
-                ctx.log("WARN", line.rstrip("\n"))
+            if ctx is not None and line:
+                ctx.log("WARN", line)
+            if mark:
+                self._stderr_done.set()
 
 
 class _JobOutput:
