@@ -49,6 +49,7 @@ class Envelope:
     status: int
     message: str
     data: dict
+    http_status: Optional[int] = None
 
 
 def parse_envelope(http_status: int, body: Any) -> Envelope:
@@ -69,10 +70,11 @@ def parse_envelope(http_status: int, body: Any) -> Envelope:
             f"HTTP {http_status}: not a Linkis response: {_excerpt(body)}", http_status=http_status
         )
     data = body.get("data")
-    return Envelope(body.get("method"), body["status"], str(body["message"]), data if isinstance(data, dict) else {})
+    data = data if isinstance(data, dict) else {}
+    return Envelope(body.get("method"), body["status"], str(body["message"]), data, http_status)
 
 
-def raise_for_envelope(envelope: Envelope, http_status: Optional[int] = None) -> dict:
+def raise_for_envelope(envelope: Envelope) -> dict:
     """Return ``data`` of a success/warning envelope; raise the matching error otherwise."""
     if envelope.status in (MessageStatus.SUCCESS, MessageStatus.WARNING):
         return envelope.data
@@ -84,7 +86,7 @@ def raise_for_envelope(envelope: Envelope, http_status: Optional[int] = None) ->
         err_code=err_code,
         method=envelope.method,
         stack=envelope.data.get("stack"),
-        http_status=http_status,
+        http_status=envelope.http_status,
     )
 
 

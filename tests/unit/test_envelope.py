@@ -26,7 +26,7 @@ def test_error_keeps_message_errcode_and_stack():
                        "the user's own workspace path.",
             "data": {"errorMsg": {"errCode": 80027, "desc": "..."}, "stack": "java.lang.Exception\n\tat x"}}
     with pytest.raises(LinkisRequestError) as info:
-        raise_for_envelope(parse_envelope(400, body), 400)
+        raise_for_envelope(parse_envelope(400, body))
     error = info.value
     assert "within the user's own workspace" in str(error)
     assert (error.err_code, error.stack, error.http_status) == (80027, "java.lang.Exception\n\tat x", 400)
