@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import threading
+import time
 from pathlib import Path
 from typing import IO, Callable
 
@@ -120,8 +121,9 @@ def _wait(process: subprocess.Popen[str], ctx: ExecutionContext) -> int:
 def _join_readers(process: subprocess.Popen[str], readers: list[threading.Thread], ctx: ExecutionContext) -> None:
     """Wait for the output to end. Background processes that outlive bash keep the pipes open;
     they belong to the job's process group and are stopped so the job can finish."""
+    deadline = time.monotonic() + _KILL_GRACE_SECONDS
     for reader in readers:
-        reader.join(_KILL_GRACE_SECONDS)
+        reader.join(max(deadline - time.monotonic(), 0.0))
     if any(reader.is_alive() for reader in readers):
         ctx.log("WARN", "Background processes still held the job's output after bash exited; they were killed")
         _signal_group(process, signal.SIGKILL)
