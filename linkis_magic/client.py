@@ -17,6 +17,7 @@ from typing import Any, Mapping, Optional, Union
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from .engines import DEFAULT_CREATOR
@@ -98,6 +99,15 @@ def gateway_root(url: str) -> str:
     if not re.match(r"^https?://[^/]", root):
         raise ValueError(f"Linkis gateway URL must start with http:// or https://: {url!r}")
     return root
+
+
+def _is_read_timeout(error: requests.exceptions.RequestException) -> bool:
+    # After retries urllib3 wraps a read timeout in MaxRetryError, which requests reports as a
+    # ConnectionError; look at the reason to tell "slow" from "unreachable".
+    if isinstance(error, requests.exceptions.ReadTimeout):
+        return True
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    return isinstance(reason, ReadTimeoutError)
 
 
 def _excerpt(body: Any) -> str:
@@ -187,12 +197,11 @@ class LinkisClient:
         url = f"{self.url}{API_PREFIX}{path}"
         try:
             return self._session.request(method, url, timeout=self.timeout, **kwargs)
-        except requests.exceptions.ReadTimeout as e:
-            raise LinkisTimeoutError(f"{method} {path}: no answer from {self.url} in time: {e}") from e
-        except requests.exceptions.ConnectionError as e:
-            raise LinkisConnectionError(f"{method} {path}: cannot reach {self.url}: {e}") from e
         except requests.exceptions.RequestException as e:
-            raise LinkisConnectionError(f"{method} {path}: {e}") from e
+            if _is_read_timeout(e):
+                raise LinkisTimeoutError(f"{method} {path}: no answer from {self.url} within "
+                                         f"the read timeout: {e}") from e
+            raise LinkisConnectionError(f"{method} {path}: cannot reach {self.url}: {e}") from e
 
     def _envelope(self, method: str, path: str, **kwargs: Any) -> Envelope:
         resp = self._send(method, path, **kwargs)

@@ -1,0 +1,111 @@
+"""Every failure reaches the caller as a typed error that keeps what the server said (§1)."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+from starlette.responses import HTMLResponse, JSONResponse, Response
+
+from linkis_magic.client import LinkisClient
+from linkis_magic.errors import (
+    LinkisConnectionError,
+    LinkisProtocolError,
+    LinkisRequestError,
+    LinkisTimeoutError,
+)
+from linkis_magic.job import Job
+from linkis_magic.local.server import LocalLinkis
+
+
+def test_empty_code_is_refused_with_the_entrance_error(client: LinkisClient):
+    with pytest.raises(LinkisRequestError, match="executionCode cannot be empty") as info:
+        Job.submit(client, "   ", engine="hive")
+    assert (info.value.err_code, info.value.http_status) == (20007, 400)
+
+
+def test_an_engine_the_gateway_lacks_is_refused(client: LinkisClient):
+    with pytest.raises(LinkisRequestError, match="flink") as info:
+        Job.submit(client, "select 1", engine="hive", labels={"engineType": "flink-1.16.2"})
+    assert info.value.err_code == 20009
+
+
+def test_unknown_task_in_job_history(client: LinkisClient):
+    with pytest.raises(LinkisRequestError, match="corresponding job was not found"):
+        client.job_info(987654321)
+
+
+def test_status_of_an_unknown_exec_id_without_task_id(client: LinkisClient):
+    with pytest.raises(LinkisRequestError, match="cannot obtain the corresponding task status"):
+        client.status("exec_id018015linkis-cg-entrance127.0.0.1:1LINKISMAGIC_nobody_hive_9")
+
+
+def test_a_path_outside_the_workspace(client: LinkisClient):
+    with pytest.raises(LinkisRequestError, match="workspace") as info:
+        client.open_result("file:///etc/passwd")
+    assert info.value.err_code == 80027
+
+
+def test_a_page_too_big(client: LinkisClient):
+    job = client.run("select 1 as n", engine="hive")
+    with pytest.raises(LinkisRequestError, match="cannot exceed") as info:
+        client.open_result(job.results[0].path, page_size=100_001)
+    assert info.value.err_code == 80034
+
+
+def test_gateway_unreachable():
+    with socket.socket() as probe:  # a port nobody listens on: bound, never listening
+        probe.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{probe.getsockname()[1]}"
+        with LinkisClient(url, user="u", token="t", retries=0, timeout=(1.0, 1.0)) as c:
+            with pytest.raises(LinkisConnectionError, match="cannot reach") as info:
+                c.job_info(1)
+    assert isinstance(info.value, ConnectionError)
+
+
+def test_read_timeout(faulty_linkis: LocalLinkis, faults):
+    faults.add("GET", r"/jobhistory/1/get$", 2.0, times=5)
+    with LinkisClient(faulty_linkis.url, user=faulty_linkis.user, token=faulty_linkis.token,
+                      timeout=(1.0, 0.3), retries=0) as c:
+        with pytest.raises(LinkisTimeoutError, match="no answer") as info:
+            c.job_info(1)
+    assert isinstance(info.value, TimeoutError)
+
+
+@pytest.mark.parametrize("answer, expected", [
+    (JSONResponse({"timestamp": 1, "path": "/x", "status": 500, "error": "Internal Server Error",
+                   "message": "", "requestId": "r1"}, status_code=500), "HTTP 500: not a Linkis response"),
+    (HTMLResponse("<html><body><h1>Bad gateway</h1></body></html>", status_code=502),
+     "HTTP 502, not a Linkis response: '<html><body><h1>Bad gateway"),
+    (Response(b"", status_code=500), "HTTP 500, not a Linkis response: \\(empty body\\)"),
+])
+def test_non_envelope_answers(faulty_client: LinkisClient, faults, answer, expected):
+    faults.add("POST", r"/entrance/submit$", answer)
+    with pytest.raises(LinkisProtocolError, match=expected):
+        Job.submit(faulty_client, "select 1", engine="hive")
+
+
+def test_gets_retry_through_503s(faulty_client: LinkisClient, faulty_linkis: LocalLinkis, faults):
+    job = Job.submit(faulty_client, "select 7 as n", engine="hive")
+    faults.add("GET", r"/status$", Response("busy", status_code=503), times=2)
+    start = len(faulty_linkis.requests)
+    job.wait()
+    statuses = [r for r in faulty_linkis.requests[start:] if r.path.endswith("/status")]
+    assert len(statuses) >= 3  # two refused, then answered
+    assert job.results[0].to_pandas()["n"].tolist() == [7]
+
+
+def test_get_retries_are_capped(faulty_client: LinkisClient, faulty_linkis: LocalLinkis, faults):
+    faults.add("GET", r"/jobhistory/\d+/get$", Response("busy", status_code=503), times=100)
+    start = len(faulty_linkis.requests)
+    with pytest.raises(LinkisProtocolError, match="HTTP 503"):
+        faulty_client.job_info(1)
+    assert len(faulty_linkis.requests) - start == 4  # the first try and three retries
+
+
+def test_a_submit_is_never_repeated(faulty_client: LinkisClient, faulty_linkis: LocalLinkis, faults):
+    faults.add("POST", r"/entrance/submit$", Response("busy", status_code=503), times=5)
+    start = len(faulty_linkis.requests)
+    with pytest.raises(LinkisProtocolError, match="HTTP 503"):
+        Job.submit(faulty_client, "select 1", engine="hive")
+    assert sum(r.path.endswith("/entrance/submit") for r in faulty_linkis.requests[start:]) == 1
