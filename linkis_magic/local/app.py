@@ -481,7 +481,7 @@ class FilesystemRoutes:
         separator = query.get("csvSeparator") or query.get("csvSeperator") or ","
         limit = int_param(request, "limit", 0)
         chunks = await run_in_threadpool(self.files.export_csv, user, self._path(request), separator,
-                                         query.get("nullValue") or "NULL", limit)
+                                         query.get("nullValue", "NULL"), limit)
         name = query.get("outputFileName") or "downloadResultset"
         return StreamingResponse(chunks, media_type="text/plain",
                                  headers={"Content-Disposition": f"attachment;filename={name}.csv"})

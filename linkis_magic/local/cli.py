@@ -39,6 +39,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except GatewayStartError as error:
         print(f"linkis-magic local: {error}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        # uvicorn shuts down cleanly, then re-raises the Ctrl-C it captured; that is our normal exit.
+        pass
+    print("Local Linkis gateway stopped.", flush=True)
     return 0
 
 

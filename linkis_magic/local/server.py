@@ -130,12 +130,17 @@ class LocalLinkis:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # Accepted connections inherit this; without it h11's separate header and body writes
+        # meet the client's delayed ACK and every keep-alive request takes ~40 ms.
+        self._socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
             self._socket.bind((self.host, self._requested_port))
         except OSError as error:
             self._socket.close()
             raise GatewayStartError(f"cannot listen on {self.host}:{self._requested_port}: {error}") from error
-        # The real port is known before the app exists, so execIDs carry it (§5).
+        # Listening now lets early clients queue instead of being refused, and the real port is
+        # known before the app exists, so execIDs carry it (§5).
+        self._socket.listen(2048)
         self.port = self._socket.getsockname()[1]
         store = JobStore(self.data_dir / "linkis.db")
         store.fail_unfinished()
