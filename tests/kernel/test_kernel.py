@@ -1,0 +1,127 @@
+"""%%linkis in a real ipykernel driven through jupyter_client, as JupyterLab drives it."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+
+import pytest
+from jupyter_client.manager import start_new_kernel
+
+from linkis_magic.client import LinkisClient
+
+TIMEOUT = 60
+
+
+@pytest.fixture
+def kernel(local_linkis, tmp_path) -> Iterator[tuple]:
+    """A python3 kernel whose environment points the magics at the local gateway."""
+    config = tmp_path / "config.toml"
+    config.touch()
+    env = {**os.environ, "LINKIS_URL": local_linkis.url, "LINKIS_USER": local_linkis.user,
+           "LINKIS_PASSWORD": local_linkis.password, "LINKIS_CONFIG": str(config),
+           "IPYTHONDIR": str(tmp_path / "ipython")}
+    km, kc = start_new_kernel(kernel_name="python3", env=env)
+    try:
+        reply = kc.execute_interactive("%load_ext linkis_magic", timeout=TIMEOUT)
+        assert reply["content"]["status"] == "ok"
+        yield km, kc
+    finally:
+        kc.stop_channels()
+        if km.is_alive():
+            km.shutdown_kernel(now=True)
+
+
+@pytest.fixture
+def history(local_linkis) -> Iterator[LinkisClient]:
+    with LinkisClient(local_linkis.url, user=local_linkis.user, token=local_linkis.token) as client:
+        yield client
+
+
+def wait_for(condition, what: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def running_shell_jobs(client: LinkisClient) -> list[dict]:
+    tasks, _ = client.list_jobs(pageSize=50)
+    return [t for t in tasks if t["status"] == "Running" and t.get("runType") == "shell"]
+
+
+def kill_queries(gateway, since: int) -> list[dict]:
+    return [r.query for r in gateway.requests[since:] if r.path.endswith("/kill")]
+
+
+def reply_to(kc, msg_id: str) -> dict:
+    while True:
+        reply = kc.get_shell_msg(timeout=TIMEOUT)
+        if reply["parent_header"].get("msg_id") == msg_id:
+            return reply["content"]
+
+
+def iopub_until_idle(kc, msg_id: str) -> list[dict]:
+    """Every iopub message of one request, up to its idle status."""
+    messages = []
+    while True:
+        msg = kc.get_iopub_msg(timeout=TIMEOUT)
+        if msg["parent_header"].get("msg_id") != msg_id:
+            continue
+        messages.append(msg)
+        if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+            return messages
+
+
+def test_stop_button_kills_the_job_and_aborts_the_queued_cell(kernel, local_linkis, history):
+    km, kc = kernel
+    before = len(local_linkis.requests)
+    busy = kc.execute("%%linkis shell\necho started; sleep 30", stop_on_error=True)
+    queued = kc.execute("print('must not run')", stop_on_error=True)
+    wait_for(lambda: running_shell_jobs(history), "the job to run")
+    km.interrupt_kernel()
+    first = reply_to(kc, busy)
+    assert first["status"] == "error" and first["ename"] == "JobInterrupted"
+    assert reply_to(kc, queued)["status"] == "aborted"
+    queries = kill_queries(local_linkis, before)
+    assert len(queries) == 1
+    assert history.job_info(int(queries[0]["taskID"]))["status"] == "Cancelled"
+
+
+def test_kernel_shutdown_kills_a_running_job(kernel, local_linkis, history):
+    km, kc = kernel
+    before = len(local_linkis.requests)
+    kc.execute("%%linkis shell\nsleep 30")
+    wait_for(lambda: running_shell_jobs(history), "the job to run")
+    task_id = running_shell_jobs(history)[0]["taskID"]
+    km.shutdown_kernel()  # a graceful shutdown, as the Lab's "Shut Down Kernel" does
+    assert {"taskID": str(task_id)} in kill_queries(local_linkis, before)
+    assert history.job_info(task_id)["status"] == "Cancelled"
+
+
+LONG_LOG = ("%%linkis shell\n"
+            "for i in $(seq 1 3000); do echo \"line $i\"; "
+            "if [ $((i % 500)) = 0 ]; then sleep 0.4; fi; done")
+
+
+def test_widget_updates_stream_while_the_cell_runs_and_stay_bounded(kernel):
+    _, kc = kernel
+    messages = iopub_until_idle(kc, kc.execute(LONG_LOG))
+    kinds = [m["msg_type"] for m in messages]
+    opened = [m for m in messages if m["msg_type"] == "comm_open"]
+    assert opened and all(m["content"]["target_name"] == "jupyter.widget" for m in opened)
+    panel = next(m for m in messages if m["msg_type"] == "display_data")
+    assert panel["content"]["data"]["text/plain"] == "Linkis job (live panel)"
+    summary_at = next(i for i, m in enumerate(messages) if m["msg_type"] == "display_data"
+                      and m["content"]["data"]["text/plain"].startswith("Linkis task"))
+    updates = [m for m in messages[:summary_at] if m["msg_type"] == "comm_msg"
+               and m["content"]["data"].get("method") == "update"]
+    values = [m["content"]["data"]["state"].get("value") for m in updates]
+    log_values = [v for v in values if isinstance(v, str) and v.startswith("<pre")]
+    assert len(log_values) >= 2, kinds  # the log reached the frontend in several polls
+    assert max(v.count("\n") + 1 for v in log_values) == 200  # capped at the last 200 lines
+    assert max(len(json.dumps(m["content"])) for m in updates) < 64_000
+    assert "line 3000" in log_values[-1]
+    assert kinds.count("comm_close") >= len(opened)  # the live panel is closed at the end
