@@ -80,9 +80,11 @@ class PythonEngine(Engine):
             if self._current is not ctx or self._process is None:
                 return
             process = self._process
-            self._kill_timer = threading.Timer(_KILL_GRACE_SECONDS, _kill_group, args=(process,))
-            self._kill_timer.daemon = True
-            self._kill_timer.start()
+            # Armed even if the SIGINT lands before the code starts (and is ignored there).
+            if self._kill_timer is None:
+                self._kill_timer = threading.Timer(_KILL_GRACE_SECONDS, _kill_group, args=(process,))
+                self._kill_timer.daemon = True
+                self._kill_timer.start()
         os.kill(process.pid, signal.SIGINT)
 
     def close(self) -> None:

@@ -76,8 +76,7 @@ class SqlEngine(Engine):
     def _open_cursor(self, ctx: ExecutionContext) -> duckdb.DuckDBPyConnection:
         with self._lock:
             if self._connection is None:
-                ctx.user_dir.mkdir(parents=True, exist_ok=True)
-                self._connection = duckdb.connect(str(Path(ctx.user_dir) / DATABASE_FILE))
+                self._connection = _connect(Path(ctx.user_dir) / DATABASE_FILE)
             cursor = self._connection.cursor()
             self._cursors[ctx.task_id] = cursor
         # query_progress() stays at -1 unless the progress bar is on; printing it stays off.
@@ -89,6 +88,16 @@ class SqlEngine(Engine):
         with self._lock:
             self._cursors.pop(task_id, None)
         cursor.close()
+
+
+def _connect(path: Path) -> duckdb.DuckDBPyConnection:
+    """Open the user's database; another process holding it (DuckDB locks the file) is an
+    engine error the user can act on, not a gateway bug."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return duckdb.connect(str(path))
+    except duckdb.Error as e:
+        raise EngineError(f"Cannot open the SQL engine's database {path}: {e}") from e
 
 
 def _run_statement(
