@@ -230,7 +230,7 @@ class ResultSet:
         frames = [to_frame(self.columns, rows) for rows in self.pages(limit)]
         if not frames:
             return to_frame(self.columns, [])
-        return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True, copy=False)
+        return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
     def __iter__(self) -> Iterator[tuple]:
         """Typed rows as tuples, page by page."""

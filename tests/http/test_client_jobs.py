@@ -1,0 +1,216 @@
+"""Jobs over real HTTP: logs, kill, timeout, interrupt, eviction, results (§4, §6, §8)."""
+
+from __future__ import annotations
+
+import _thread
+import re
+import threading
+import time
+from decimal import Decimal
+
+import pandas as pd
+import pytest
+
+from linkis_magic.client import LinkisClient
+from linkis_magic.errors import JobFailed, JobInterrupted, JobTimeout, LinkisRequestError
+from linkis_magic.job import Job
+from linkis_magic.local.server import LocalLinkis
+from linkis_magic.protocol import JobStatus
+from linkis_magic.results import ResultSet
+
+
+class Recorder:
+    """A listener that keeps every event."""
+
+    def __init__(self) -> None:
+        self.states: list[JobStatus] = []
+        self.lines: list[str] = []
+        self.progress: list[float] = []
+        self.submitted = 0
+
+    def on_submitted(self, job: Job) -> None:
+        self.submitted += 1
+
+    def on_state(self, job: Job) -> None:
+        self.states.append(job.status)
+
+    def on_progress(self, job: Job) -> None:
+        self.progress.append(job.progress)
+
+    def on_log(self, job: Job, lines: list[str]) -> None:
+        self.lines.extend(lines)
+
+
+def wait_until_running(job: Job) -> None:
+    deadline = time.monotonic() + 20
+    while job.client.status(job.exec_id, job.task_id) != "Running":
+        assert time.monotonic() < deadline, "the job never ran"
+        time.sleep(0.05)
+
+
+def test_every_log_line_is_seen_exactly_once(client: LinkisClient):
+    code = 'for i in $(seq 1 500); do echo "row $i"; if [ $((i % 100)) -eq 0 ]; then sleep 0.3; fi; done'
+    seen = Recorder()
+    client.run(code, engine="shell", listener=seen)
+    rows = [m.group(1) for m in map(re.compile(r" INFO (row \d+)$").search, seen.lines) if m]
+    assert rows == [f"row {i}" for i in range(1, 501)]
+    assert seen.submitted == 1 and seen.states[-1] is JobStatus.SUCCEED
+    assert seen.progress[-1] == 1.0
+    assert len(seen.lines) == len(set(seen.lines))  # nothing else repeated either
+
+
+def test_the_whole_log_afterwards(client: LinkisClient):
+    job = client.run('echo "hello log"', engine="shell")
+    assert "hello log" in job.log_text()
+    assert "Congratulations" in Job.attach(client, job.task_id).log_text()
+
+
+def test_kill_is_confirmed_as_cancelled(client: LinkisClient):
+    job = Job.submit(client, "sleep 30", engine="shell")
+    wait_until_running(job)
+    outcome = job.kill()
+    assert outcome.status is JobStatus.CANCELLED
+    assert outcome.message.startswith(f"killed task {job.task_id} (Cancelled after ")
+    assert client.job_info(job.task_id)["status"] == "Cancelled"
+    with pytest.raises(JobFailed, match="Cancelled") as info:
+        job.wait()
+    assert info.value.task_id == job.task_id
+
+
+def test_wait_timeout_kills_the_job(client: LinkisClient):
+    job = Job.submit(client, "sleep 30", engine="shell")
+    with pytest.raises(JobTimeout, match="did not finish in time; killed task") as info:
+        job.wait(timeout=0.5)
+    assert info.value.status is JobStatus.CANCELLED
+    assert client.job_info(job.task_id)["status"] == "Cancelled"
+
+
+def interrupt_main_after(job: Job, presses: int) -> threading.Thread:
+    """Press Ctrl-C (``presses`` times) once the job runs, as the kernel's SIGINT would."""
+    def press() -> None:
+        wait_until_running(job)
+        for _ in range(presses):
+            _thread.interrupt_main()
+            time.sleep(0.05)
+    thread = threading.Thread(target=press, daemon=True)
+    thread.start()
+    return thread
+
+
+@pytest.mark.parametrize("presses", [1, 3])
+def test_interrupt_kills_and_says_so(client: LinkisClient, presses: int):
+    job = Job.submit(client, "sleep 30", engine="shell")
+    presser = interrupt_main_after(job, presses)
+    seen = Recorder()
+    try:
+        with pytest.raises(JobInterrupted) as info:
+            job.wait(listener=seen)
+            time.sleep(5)  # a press that came late would land here, not in the next test
+    finally:
+        presser.join(10)
+    assert isinstance(info.value, KeyboardInterrupt)
+    assert info.value.task_id == job.task_id
+    assert info.value.outcome.startswith(f"killed task {job.task_id} (Cancelled after ")
+    assert client.job_info(job.task_id)["status"] == "Cancelled"
+    assert seen.states[-1] is JobStatus.CANCELLED
+
+
+def test_failed_job_carries_error_lines(token_client: LinkisClient):
+    with pytest.raises(JobFailed) as info:
+        token_client.run("select * from no_such_table", engine="hive")
+    error = info.value
+    assert error.status is JobStatus.FAILED and error.err_code is not None
+    assert "no_such_table" in error.err_desc
+    assert any("ERROR" in line for line in error.log_tail)
+    assert f"%linkis log {error.task_id}" in "\n".join(error._render_traceback_())
+
+
+def test_attach_after_a_restart_of_the_kernel(client: LinkisClient, token_client: LinkisClient):
+    job = client.run("select 5 as five", engine="hive")
+    again = Job.attach(token_client, job.task_id)  # another client, as a new kernel would have
+    assert again.status is JobStatus.SUCCEED and again.exec_id == job.exec_id
+    assert again.wait() is again
+    assert again.results[0].to_pandas()["five"].tolist() == [5]
+
+
+def test_status_falls_back_to_history_once_the_entrance_forgot(faulty_client: LinkisClient):
+    """The faulty gateway's entrance remembers one finished job (§4.3 ring buffer)."""
+    first = Job.submit(faulty_client, "select 11 as n", engine="hive")
+    faulty_client.run("select 1", engine="hive")
+    faulty_client.run("select 2", engine="hive")
+    with pytest.raises(LinkisRequestError, match="cannot obtain the corresponding task status"):
+        faulty_client.status(first.exec_id)  # no taskID: the entrance cannot answer
+    seen = Recorder()
+    first.wait(listener=seen)
+    assert first.status is JobStatus.SUCCEED
+    assert any("Congratulations" in line for line in seen.lines)  # the log came from openLog
+    assert first.results[0].to_pandas()["n"].tolist() == [11]
+
+
+def test_no_listener_polls_status_only(local_linkis: LocalLinkis, client: LinkisClient):
+    job = Job.submit(client, "sleep 1", engine="shell")
+    start = len(local_linkis.requests)
+    job.wait()
+    paths = [r.path for r in local_linkis.requests[start:]]
+    assert not [p for p in paths if p.endswith(("/log", "/progress", "/openLog"))]
+    assert sum(p.endswith("/jobhistory/%d/get" % job.task_id) for p in paths) == 1
+
+
+TYPED_SQL = """
+select id,
+  case when id % 7 = 0 then null else id * 1000000000 end as big,
+  case when id % 5 = 0 then null else cast(id as double) / 8 end as ratio,
+  case when id % 3 = 0 then null else cast(id as decimal(20, 4)) + cast(0.0625 as decimal(20, 4)) end as amount,
+  case when id % 11 = 0 then null else cast(date_add('2024-01-01', id % 365) as date) end as day,
+  case when id % 13 = 0 then null else concat('name', cast(id as string)) end as name,
+  id % 2 = 0 as even
+from (select posexplode(split(space(11999), ' ')) as (id, s)) t
+"""
+
+
+def test_twelve_thousand_typed_rows_over_several_pages(token_client: LinkisClient):
+    job = token_client.run(TYPED_SQL, engine="hive")
+    result = ResultSet(token_client, job.results[0].path, page_size=5000)
+    frame = result.to_pandas()
+    assert frame.shape == (12000, 7) and result.row_count == 12000
+    assert frame["id"].tolist() == list(range(12000))
+    assert str(frame["big"].dtype) == "Int64" and frame["big"][11999] == 11_999_000_000_000
+    assert frame["big"].isna().sum() == len(range(0, 12000, 7))
+    assert frame["ratio"].dtype == "float64" and frame["ratio"][3] == 0.375 and pd.isna(frame["ratio"][5])
+    assert frame["amount"][1] == Decimal("1.0625") and frame["amount"][3] is None
+    assert frame["day"].dtype.kind == "M" and frame["day"][1] == pd.Timestamp("2024-01-02")
+    assert pd.isna(frame["day"][11])
+    assert frame["name"][1] == "name1" and pd.isna(frame["name"][13])
+    assert str(frame["even"].dtype) == "boolean" and frame["even"][2]
+
+
+def test_limit_and_head_read_only_what_they_need(token_client: LinkisClient, local_linkis: LocalLinkis):
+    job = token_client.run(TYPED_SQL, engine="hive")
+    result = ResultSet(token_client, job.results[0].path, page_size=5000)
+    start = len(local_linkis.requests)
+    assert len(result.head_frame()) == 5000 and result.row_count is None
+    assert len(result.to_pandas(limit=7000)) == 7000
+    assert sum(r.path.endswith("/openFile") for r in local_linkis.requests[start:]) == 2
+    assert "more than 5,000 rows × 7 columns" in result._repr_html_()
+    assert len(list(result)) == 12000 and "12,000 rows × 7 columns" in result._repr_html_()
+
+
+def test_eleven_result_sets_in_numeric_order(client: LinkisClient):
+    code = "\n".join(f"select {n} as n;" for n in range(11))
+    job = client.run(code, engine="hive")
+    assert [rs.index for rs in job.results] == list(range(11))
+    assert [rs.to_pandas()["n"][0] for rs in job.results] == list(range(11))
+    assert job.results[10].path.endswith("_10.dolphin")
+
+
+def test_text_results(client: LinkisClient):
+    job = client.run("print('hello'); print('world')", engine="python")
+    texts = [rs for rs in job.results if rs.kind == "text"]
+    assert texts and "hello" in texts[0].text() and texts[0].columns == []
+
+
+def test_run_is_submit_plus_wait(client: LinkisClient):
+    job = client.run("select 'x' as letter", engine="trino")
+    assert job.status is JobStatus.SUCCEED and job.progress == 1.0 and job.elapsed > 0
+    assert job.info["status"] == "Succeed" and job.info["requestApplicationName"] == "LINKISMAGIC"
+    assert job.results[0].to_pandas()["letter"].tolist() == ["x"]
