@@ -58,8 +58,11 @@ class JupyterLab:
         return f"http://127.0.0.1:{self.port}"
 
     def notebook_url(self, name: str) -> str:
-        """The address that opens ``name`` (relative to the root dir) already logged in."""
-        return f"{self.url}/lab/tree/{name}?token={self.token}"
+        """The address that opens ``name`` (relative to the root dir) already logged in.
+
+        ``reset`` drops the saved workspace, so tabs of earlier tests do not open again.
+        """
+        return f"{self.url}/lab/tree/{name}?reset&token={self.token}"
 
     def start(self) -> "JupyterLab":
         """Start the server and return once its REST API answers."""

@@ -15,6 +15,8 @@ from playwright.sync_api import Locator, Page, expect
 KERNEL_INDICATOR = ".jp-NotebookPanel-toolbar .jp-Notebook-ExecutionIndicator"
 KERNEL_NAME = ".jp-NotebookPanel-toolbar .jp-KernelName"
 STOP_BUTTON = '.jp-NotebookPanel-toolbar [data-command="notebook:interrupt-kernel"]'
+#: Lumino hides background tabs with this class; a restored workspace may hold other notebooks.
+SHOWN_PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
 STDOUT = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stdout"]'
 STDERR = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
 
@@ -37,18 +39,19 @@ class NotebookPage:
     def __init__(self, page: Page, url: str) -> None:
         self.page = page
         self.url = url
+        self.panel = page.locator(SHOWN_PANEL)
 
     def open(self) -> "NotebookPage":
         """Load the notebook and wait until its kernel is idle."""
         self.page.goto(self.url)
-        expect(self.page.locator(".jp-NotebookPanel")).to_be_visible()
+        expect(self.panel).to_be_visible()
         # The indicator says "idle" before any kernel exists, so first wait for the kernel's name.
-        expect(self.page.locator(KERNEL_NAME)).to_have_text(re.compile("Python 3"))
+        expect(self.panel.locator(KERNEL_NAME)).to_have_text(re.compile("Python 3"))
         self.expect_kernel("idle")
         return self
 
     def cell(self, index: int) -> Locator:
-        return self.page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell").nth(index)
+        return self.panel.locator(".jp-Notebook .jp-Cell").nth(index)
 
     def run(self, index: int) -> Locator:
         """Run one cell (Ctrl+Enter, so no new cell is added) and return it."""
@@ -61,12 +64,12 @@ class NotebookPage:
 
     def stop(self) -> None:
         """Click the toolbar's "Interrupt the kernel" button."""
-        self.page.locator(STOP_BUTTON).click()
+        self.panel.locator(STOP_BUTTON).click()
 
     def expect_kernel(self, status: str) -> None:
-        expect(self.page.locator(f'{KERNEL_INDICATOR}[data-status="{status}"]')).to_be_visible()
+        expect(self.panel.locator(f'{KERNEL_INDICATOR}[data-status="{status}"]')).to_be_visible()
 
     def screenshot(self, path: Path) -> None:
         """Save the notebook panel (not the whole window) as a PNG."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.page.locator(".jp-NotebookPanel").screenshot(path=str(path))
+        self.panel.screenshot(path=str(path))
