@@ -116,7 +116,7 @@ def linkis_type(series: Any) -> str:
 
 
 def _timestamp(value: Any) -> str:
-    return value.isoformat(sep=" ")
+    return value.isoformat(sep=" ", timespec="microseconds")
 
 
 ENCODERS: dict[str, Callable[[Any], Any]] = {
