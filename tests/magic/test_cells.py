@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import threading
 
 import pandas as pd
 import pytest
@@ -154,3 +156,25 @@ def test_secrets_never_reach_the_output(ip, local_linkis):
     settings = ip.magics_manager.registry["LinkisMagics"].settings()
     shown = out.stdout + text.stdout + repr(settings) + json.dumps([o.data for o in out.outputs])
     assert local_linkis.password not in shown and local_linkis.token not in shown
+
+
+def open_sockets() -> int:
+    """Sockets this process holds, client and local gateway sides alike."""
+    links = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            links.append(os.readlink(f"/proc/self/fd/{fd}"))
+        except FileNotFoundError:  # the listing's own descriptor, closed already
+            continue
+    return sum(1 for link in links if link.startswith("socket:"))
+
+
+def test_threads_and_sockets_do_not_grow_across_cells(ip):
+    for _ in range(2):  # warm up: the client's connection pool and the job worker threads
+        run(ip, "hive --progress widget", "select 1 as n")
+    threads, sockets = threading.active_count(), open_sockets()
+    for _ in range(5):
+        run(ip, "hive --progress widget", "select 1 as n")
+        run(ip, "shell --progress text", "echo hi")
+    assert threading.active_count() <= threads
+    assert open_sockets() <= sockets
