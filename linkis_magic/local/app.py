@@ -9,6 +9,7 @@ that authenticates (§2), records the request for tests, consults the fault hook
 from __future__ import annotations
 
 import json
+import uuid
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Mapping, Protocol, Sequence
@@ -97,6 +98,18 @@ def envelope(method: str | None, data: Mapping[str, Any] | None = None, message:
     """The Linkis message with its derived HTTP code (§1)."""
     body = {"method": method, "status": int(status), "message": message, "data": dict(data or {})}
     return JSONResponse(body, status_code=HTTP_STATUS[status])
+
+
+def envelope_with_raw(method: str, data: dict, raw_key: str) -> Response:
+    """An OK envelope whose ``data[raw_key]`` is already-encoded JSON bytes (result pages), embedded
+    without decoding and re-encoding them."""
+    raw = data[raw_key]
+    if not isinstance(raw, bytes):
+        return envelope(method, data)
+    marker = f"raw-{uuid.uuid4().hex}"
+    body = json.dumps({"method": method, "status": 0, "message": "OK", "data": {**data, raw_key: marker}},
+                      ensure_ascii=False, separators=(",", ":")).encode()
+    return Response(body.replace(f'"{marker}"'.encode(), raw, 1), media_type="application/json")
 
 
 def api_method(request: Request) -> str:
@@ -468,7 +481,7 @@ class FilesystemRoutes:
         page_size = int_param(request, "pageSize", results.DEFAULT_PAGE_SIZE)
         data = await run_in_threadpool(self.files.open_page, user, self._path(request), page, page_size,
                                        request.query_params.get("nullValue"))
-        return envelope(api_method(request), data)
+        return envelope_with_raw(api_method(request), data, "fileContent")
 
     async def open_log(self, request: Request, user: str) -> Response:
         lines = await run_in_threadpool(self.files.read_log, user, self._path(request))
