@@ -149,18 +149,21 @@ class LinkisMagics(Magics):
         set. Interrupting the cell (Ctrl-C, the stop button) kills the job on the server.
         A failed job ends the cell in error; ``%linkis log TASK`` shows its whole log.
         """
+        from linkis_magic.job import Job  # lazily: loading the extension must stay light
+
         request = parse_cell(line, cell)
         settings = self._settings(request.flags())
         _check_engine(request.engine, settings)
         client = self._client_for(settings)
         mode = "quiet" if request.quiet else view.choose_mode(settings.progress, self._has_kernel())
+        live = view.make_view(mode, log_lines=settings.log_lines)
         try:
-            job, frame = run_cell(client, request,
-                                  view.make_view(mode, log_lines=settings.log_lines), settings.limit)
+            job = submit(Job, client, request, live)
         except LinkisAuthError:
             self.forget_password(settings.url, settings.user)
             raise
-        self.shell.user_ns["_linkis_last"] = job
+        self.shell.user_ns["_linkis_last"] = job  # set before waiting: failed jobs too
+        frame = finish(job, request, live, settings.limit)
         if request.output:
             self.shell.user_ns[request.output] = frame
         return frame
@@ -186,6 +189,10 @@ class LinkisMagics(Magics):
     def settings(self, flags: dict[str, Any] | None = None) -> Settings:
         """The settings a cell with these flags would use (secrets hidden in the repr)."""
         return self._settings(flags or {})
+
+    def client(self) -> Any:
+        """The ``LinkisClient`` cells would use now."""
+        return self._client_for(self.settings())
 
     def _settings(self, flags: dict[str, Any]) -> Settings:
         traits = {name: getattr(self, name) for name in self.trait_names(config=True)}
@@ -272,25 +279,21 @@ def parse_pairs(items: Sequence[str], option: str) -> dict[str, str]:
     return pairs
 
 
-def run_cell(client: Any, request: CellRequest, live: view.JobView,
-             limit: int | None) -> tuple[Any, Any]:
-    """Submit, wait with the live view, and fetch the last table; the view ends in a summary
-    whatever happens, and failures propagate (the cell must end in error)."""
-    from linkis_magic.job import Job  # lazily: loading must stay light
-
-    job = submit(Job, client, request, live)
+def finish(job: Any, request: CellRequest, live: view.JobView, limit: int | None) -> Any:
+    """Wait with the live view and fetch the last table; the view ends in a summary whatever
+    happens, and failures propagate (the cell must end in error so Run All stops)."""
     frame = None
     try:
         job.wait(timeout=request.timeout, listener=live)
         frame = last_table(job.results, limit)
     finally:
-        if job.status is not None and job.status.is_terminal:
+        if job.status.is_terminal:  # else keep it, so that leaving the kernel kills it
             _RUNNING.discard(job)
         live.finish(job, frame=frame)
     for result in job.results:
         if result.kind == "text":
             view.show_text(result.text())
-    return job, frame
+    return frame
 
 
 def submit(job_class: Any, client: Any, request: CellRequest, live: view.JobView) -> Any:
@@ -374,7 +377,7 @@ def _attach(magics: LinkisMagics, rest: str, usage: str) -> Any:
     from linkis_magic.job import Job
 
     task_id = _task_id(rest, usage)
-    return Job.attach(magics._client_for(magics.settings()), task_id)
+    return Job.attach(magics.client(), task_id)
 
 
 def _jobs(magics: LinkisMagics, rest: str) -> Any:
@@ -382,7 +385,7 @@ def _jobs(magics: LinkisMagics, rest: str) -> Any:
 
     if rest and not rest.isdigit():
         raise UsageError("usage: %linkis jobs [N]")
-    tasks, _total = magics._client_for(magics.settings()).list_jobs(pageSize=int(rest or 20))
+    tasks, _total = magics.client().list_jobs(pageSize=int(rest or 20))
     columns = ["taskID", "status", "engineType", "runType", "createdTime", "costTime",
                "executionCode"]
     frame = pd.DataFrame([{c: task.get(c) for c in columns} for task in tasks], columns=columns)
@@ -401,8 +404,7 @@ def _log(magics: LinkisMagics, rest: str) -> None:
 
 def _kill(magics: LinkisMagics, rest: str) -> None:
     job = _attach(magics, rest, "kill TASK")
-    outcome = job.kill()
-    view.show_text(f"task {job.task_id}: {outcome.status.value} ({outcome.message})")
+    view.show_text(job.kill().message)
 
 
 def _result(magics: LinkisMagics, rest: str) -> Any:

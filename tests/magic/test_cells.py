@@ -115,6 +115,7 @@ def test_failure_raises_with_task_error_code_and_how_to_read_the_log(ip):
     rendered = "\n".join(info.value._render_traceback_())
     assert f"%linkis log {info.value.task_id}" in rendered and "errCode" in rendered
     assert info.value.status == "Failed"
+    assert ip.user_ns["_linkis_last"].task_id == info.value.task_id  # its log stays reachable
 
 
 def test_failure_ends_the_cell_in_error_with_a_short_message(ip, capsys):

@@ -58,7 +58,7 @@ def test_kill_stops_a_running_task(ip, local_linkis, history):
     job = Job.submit(history, "sleep 20", engine="shell")
     before = len(local_linkis.requests)
     _, shown = line(ip, f"kill {job.task_id}")
-    assert shown.startswith(f"task {job.task_id}: Cancelled (killed task {job.task_id}")
+    assert shown.startswith(f"killed task {job.task_id} (Cancelled after ")
     assert kills(local_linkis, before) == [{"taskID": str(job.task_id)}]
 
 
