@@ -279,7 +279,8 @@ class EntranceJob:
                 return False
             self.status = status
             if status.is_terminal:
-                self.progress = 1.0 if status == JobStatus.SUCCEED else self.progress
+                # The entrance reports progress 1.0 for every finished job (§4.5).
+                self.progress = 1.0
                 fields.setdefault("progress", "1.0")
             self._store.update(self.task_id, status=status.value, **fields)
         self.log(*_milestone(status))
@@ -384,7 +385,7 @@ class Entrance:
         if job.cancelled.is_set() or job.terminal:
             return
         job.log("ERROR", err_desc)
-        job.move_to(JobStatus.FAILED, err_code=err_code, err_desc=err_desc, progress=f"{job.progress:.1f}")
+        job.move_to(JobStatus.FAILED, err_code=err_code, err_desc=err_desc)
 
     def kill(self, job: EntranceJob, progress: str = "1.0") -> None:
         """Cancel a job: Cancelled at once in history (§4.6), then stop the engine."""

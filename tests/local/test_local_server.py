@@ -1,0 +1,86 @@
+"""LocalLinkis itself: life cycle, signal hygiene, the temporary data dir, the fault hook."""
+
+from __future__ import annotations
+
+import signal
+import socket
+
+import requests
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from linkis_magic.local.auth import default_user
+from linkis_magic.local.server import GatewayStartError, LocalLinkis
+
+from tests.local.gateway_api import Api
+from tests.local.scripted_engine import SUPPORTED, ScriptedPool
+
+
+def make(**options) -> LocalLinkis:
+    return LocalLinkis(engine_pool=ScriptedPool(), supported_engines=SUPPORTED, **options)
+
+
+def test_thread_mode_leaves_signal_handlers_alone_and_stops_cleanly():
+    before = signal.getsignal(signal.SIGINT)
+    with make() as gateway:
+        assert signal.getsignal(signal.SIGINT) is before
+        assert gateway.url == f"http://127.0.0.1:{gateway.port}" and gateway.port > 0
+        assert gateway.user == default_user()
+        assert gateway.credentials(gateway.user) == (gateway.password, gateway.token)
+        data_dir = gateway.data_dir
+        assert Api(gateway).run("text hi")[1]["status"] == "Succeed"
+    assert signal.getsignal(signal.SIGINT) is before
+    assert not data_dir.exists()  # a temporary data dir goes with the gateway
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", gateway.port)) != 0
+
+
+def test_a_given_data_dir_is_kept(tmp_path):
+    with make(data_dir=tmp_path):
+        pass
+    assert (tmp_path / "linkis.db").exists()
+
+
+def test_a_taken_port_is_a_clear_error(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        gateway = make(port=taken.getsockname()[1], data_dir=tmp_path)
+        try:
+            gateway.start()
+        except GatewayStartError as error:
+            assert "cannot listen" in str(error)
+        else:
+            gateway.stop()
+            raise AssertionError("start() on a taken port succeeded")
+
+
+class RefuseStatus:
+    """A fault that answers entrance status calls with the gateway's bare 500 (§1)."""
+
+    async def intercept(self, request: Request, user: str | None) -> Response | None:
+        if request.url.path.endswith("/status"):
+            return JSONResponse({"status": 500, "error": "Internal Server Error", "path": request.url.path},
+                                status_code=500)
+        return None
+
+
+def test_the_fault_hook_can_answer_instead_of_the_gateway(tmp_path):
+    with make(data_dir=tmp_path, faults=RefuseStatus()) as gateway:
+        client = Api(gateway)
+        data, _ = client.run("text x")
+        assert client.get(f"/entrance/{data['execID']}/status").status_code == 500
+        assert client.get(f"/jobhistory/{data['taskID']}/get").status_code == 200
+        # The request still reaches the record, with its user.
+        assert gateway.requests[-2].path.endswith("/status") and gateway.requests[-2].user == gateway.user
+
+
+def test_configured_users(tmp_path):
+    users = {"Alice": {"password": "a-pass", "token": "a-token"}, "bob": {}}
+    with make(data_dir=tmp_path, users=users) as gateway:
+        assert gateway.user == "alice" and gateway.credentials("alice") == ("a-pass", "a-token")
+        bob_password, bob_token = gateway.credentials("bob")
+        assert bob_password and bob_token and bob_token != "a-token"
+        login = requests.post(gateway.url + "/api/rest_j/v1/user/login",
+                              json={"userName": "bob", "password": bob_password}, timeout=10)
+        assert login.json()["data"]["userName"] == "bob"
