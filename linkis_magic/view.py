@@ -290,11 +290,6 @@ def show_text(text: str) -> None:
     _say(text)
 
 
-def show_table(frame: Any) -> None:
-    """Display a table the line magics produce without returning it."""
-    display(frame)
-
-
 def _say(text: str) -> None:
     # stdout is flushed every 0.2 s by ipykernel; flush so text mode keeps up (jupyter-notes §1.4).
     print(text, flush=True)
