@@ -202,7 +202,9 @@ def ide_limit(code: str) -> tuple[str, bool]:
             continue
         limit = re.search(r"(?is)\blimit\s+(\d+)\s*$", body)
         if limit is None:
-            statements[index] = statement.rstrip() + f" limit {IDE_LIMIT}"
+            # After a trailing "-- comment" the limit needs a line of its own.
+            separator = "\n" if "--" in statement.rstrip().rsplit("\n", 1)[-1] else " "
+            statements[index] = statement.rstrip() + f"{separator}limit {IDE_LIMIT}"
             changed = True
         elif int(limit.group(1)) > IDE_LIMIT:
             statements[index] = statement[:statement.rfind(limit.group(1))] + str(IDE_LIMIT)
