@@ -97,22 +97,33 @@ def interrupt_main_after(job: Job, presses: int) -> threading.Thread:
     return thread
 
 
-@pytest.mark.parametrize("presses", [1, 3])
-def test_interrupt_kills_and_says_so(client: LinkisClient, presses: int):
-    job = Job.submit(client, "sleep 30", engine="shell")
+def interrupted_wait(job: Job, presses: int) -> tuple[JobInterrupted, Recorder]:
     presser = interrupt_main_after(job, presses)
     seen = Recorder()
     try:
         with pytest.raises(JobInterrupted) as info:
             job.wait(listener=seen)
-            time.sleep(5)  # a press that came late would land here, not in the next test
     finally:
         presser.join(10)
-    assert isinstance(info.value, KeyboardInterrupt)
-    assert info.value.task_id == job.task_id
-    assert info.value.outcome.startswith(f"killed task {job.task_id} (Cancelled after ")
+    return info.value, seen
+
+
+def test_interrupt_kills_and_says_so(client: LinkisClient):
+    job = Job.submit(client, "sleep 30", engine="shell")
+    interrupted, seen = interrupted_wait(job, presses=1)
+    assert isinstance(interrupted, KeyboardInterrupt) and interrupted.task_id == job.task_id
+    assert interrupted.outcome.startswith(f"killed task {job.task_id} (Cancelled after ")
+    assert interrupted._render_traceback_() == [f"JobInterrupted: {interrupted.outcome}"]
     assert client.job_info(job.task_id)["status"] == "Cancelled"
     assert seen.states[-1] is JobStatus.CANCELLED
+
+
+def test_more_presses_do_not_stop_the_kill(faulty_client: LinkisClient, faults):
+    faults.add("GET", r"/kill$", 1.0)  # a slow kill: the next presses land while it runs
+    job = Job.submit(faulty_client, "sleep 30", engine="shell")
+    interrupted, _ = interrupted_wait(job, presses=3)
+    assert interrupted.outcome.startswith(f"killed task {job.task_id} (Cancelled after ")
+    assert faulty_client.job_info(job.task_id)["status"] == "Cancelled"
 
 
 def test_failed_job_carries_error_lines(token_client: LinkisClient):
