@@ -155,6 +155,9 @@ class Gateway:
             except GatewayError as error:
                 method = request.url.path if error.status == MessageStatus.NOT_LOGGED_IN else api_method(request)
                 return error.response(method, self.port)
+            except Exception as error:  # noqa: BLE001 - Linkis answers any other failure as status 1 (§1)
+                return envelope(None, {"errorMsg": {"level": 2, "errCode": None, "desc": str(error)}},
+                                f"{type(error).__name__}: {error}", MessageStatus.ERROR)
         return run
 
     def _identify(self, request: Request, session_only: bool) -> tuple[str | None, GatewayError | None]:

@@ -228,6 +228,9 @@ def test_jobhistory_list_filters_and_pages(api, bob):
     assert [task["taskID"] for task in by_id] == [mine[0]]
     assert bob.get("/jobhistory/list", creator="LISTING").json()["data"] == {"tasks": [], "totalPage": 0}
     assert api.get("/jobhistory/abc/get").json()["status"] == 1
+    # Any other failure still answers with an envelope, status 1 (§1).
+    overflow = api.get("/jobhistory/99999999999999999999999/get")
+    assert (overflow.status_code, overflow.json()["status"]) == (400, 1)
 
 
 def test_variables_are_substituted_before_the_engine_runs(api):
