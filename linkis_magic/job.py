@@ -259,8 +259,8 @@ class Job:
         job = cls(client, info.get("strongerExecId"), int(task_id))
         job.status = job._take_info(info)
         job.progress = parse_progress(info.get("progress"))
-        if job.status.is_terminal:
-            job._ended = job._started
+        if job.status.is_terminal:  # elapsed = the server's run time (costTime, ms, §7.1)
+            job._ended = job._started + float(info.get("costTime") or 0) / 1000
         return job
 
     # -- waiting -----------------------------------------------------------------------------
@@ -291,7 +291,7 @@ class Job:
         for delay, kinds in poll.plan(events.details):
             time.sleep(delay if deadline is None else max(0.0, min(delay, deadline - time.monotonic())))
             if deadline is not None and time.monotonic() >= deadline:
-                raise self._time_out(deadline, events)
+                raise self._time_out(events)
             if "status" in kinds:
                 self._set_status(self._read_status(), events)
                 if self.status.is_terminal:
@@ -418,7 +418,7 @@ class Job:
         self._ended = time.monotonic()
         return JobInterrupted(self.task_id, outcome.message)
 
-    def _time_out(self, deadline: float, events: _Events) -> JobTimeout:
+    def _time_out(self, events: _Events) -> JobTimeout:
         outcome = self.kill()
         self._done = True
         self._ended = time.monotonic()
