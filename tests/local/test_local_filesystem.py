@@ -7,7 +7,6 @@ import io
 import os
 from pathlib import Path
 
-from tests.local.gateway_api import Api
 from tests.local.scripted_engine import table_rows
 
 OUTSIDE = ("error code(错误码): 80027, error message(错误信息): "
