@@ -1,7 +1,7 @@
-"""Fixtures for the browser tests: a local Linkis, JupyterLab on loopback, headless chromium.
+"""Fixtures for the browser tests: JupyterLab on loopback and headless chromium.
 
-One of each per session, because JupyterLab and chromium take seconds to start. Each test gets
-a fresh page on a notebook of its own. Playwright is imported at module level and chromium is
+One of each per session, because they take seconds to start; the local Linkis is the session's
+shared ``local_linkis`` (tests/conftest.py). Each test gets a fresh tab on a notebook of its own. Playwright is imported at module level and chromium is
 required, so a machine without them fails these tests instead of skipping them: CI installs both.
 """
 
@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from lab_server import JupyterLab
 from linkis_magic.local.server import LocalLinkis
@@ -31,16 +31,13 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 @pytest.fixture(scope="session")
-def linkis() -> Iterator[LocalLinkis]:
-    """The embedded Linkis gateway, in a thread of the test process."""
-    with LocalLinkis() as server:
-        yield server
-
-
-@pytest.fixture(scope="session")
-def lab(linkis: LocalLinkis, tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLab]:
+def lab(local_linkis: LocalLinkis, tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLab]:
     """JupyterLab whose kernels find the local Linkis through the ``LINKIS_*`` environment."""
-    env = {"LINKIS_URL": linkis.url, "LINKIS_USER": linkis.user, "LINKIS_PASSWORD": linkis.password}
+    env = {
+        "LINKIS_URL": local_linkis.url,
+        "LINKIS_USER": local_linkis.user,
+        "LINKIS_PASSWORD": local_linkis.password,
+    }
     server = JupyterLab(
         root_dir=tmp_path_factory.mktemp("notebooks"),
         state_dir=tmp_path_factory.mktemp("jupyter"),
@@ -67,15 +64,22 @@ def browser() -> Iterator[Browser]:
         chromium.close()
 
 
-@pytest.fixture
-def page(browser: Browser, lab: JupyterLab) -> Iterator[Page]:
-    """A fresh browser tab; at the end the test's kernels are shut down through the REST API."""
+@pytest.fixture(scope="session")
+def browser_context(browser: Browser) -> Iterator[BrowserContext]:
+    """One context for the session, so JupyterLab's scripts load from its cache after the first tab."""
     context = browser.new_context(viewport={"width": 1200, "height": 800})
-    tab = context.new_page()
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(browser_context: BrowserContext, lab: JupyterLab) -> Iterator[Page]:
+    """A fresh browser tab; at the end the test's kernels are shut down through the REST API."""
+    tab = browser_context.new_page()
     try:
         yield tab
     finally:
-        context.close()
+        tab.close()
         for session in lab.api("GET", "/api/sessions").json():
             lab.api("DELETE", f"/api/sessions/{session['id']}")
 

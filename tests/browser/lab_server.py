@@ -39,7 +39,8 @@ def free_port() -> int:
 class JupyterLab:
     """One ``jupyter lab`` process serving ``root_dir`` with a random token.
 
-    ``env`` is added to the server's environment, so every kernel it starts inherits it.
+    ``env`` is added to the server's environment, so every kernel it starts inherits it; other
+    ``LINKIS_*`` variables of the test process are dropped, so kernels see only those given.
     Configuration and runtime files go to ``state_dir``; kernelspecs and labextensions are still
     found under ``sys.prefix``, which Jupyter searches whatever ``JUPYTER_DATA_DIR`` says.
     """
@@ -117,7 +118,7 @@ class JupyterLab:
         ]
 
     def _environment(self) -> dict[str, str]:
-        env = dict(os.environ)
+        env = {name: value for name, value in os.environ.items() if not name.startswith("LINKIS_")}
         env.update(self.extra_env)
         for name in ("CONFIG", "RUNTIME", "DATA"):
             env[f"JUPYTER_{name}_DIR"] = str(self.state_dir / name.lower())

@@ -37,6 +37,12 @@ def server_task(linkis: LocalLinkis, task_id: int) -> dict:
     return response.json()["data"]["task"]
 
 
+def kill_requests(linkis: LocalLinkis, task_id: int) -> list:
+    """The ``/entrance/{execID}/kill?taskID=`` calls the gateway received for ``task_id`` (§4.6)."""
+    return [r for r in linkis.requests
+            if r.path.endswith("/kill") and r.query.get("taskID") == str(task_id)]
+
+
 def final_status(linkis: LocalLinkis, task_id: int, deadline: float) -> str:
     """The task's status once terminal, or whatever it is when the deadline passes."""
     end = time.monotonic() + deadline
@@ -53,7 +59,7 @@ def open_notebook(page: Page, lab: JupyterLab, name: str, sources: list[str]) ->
 
 
 def test_stop_button_kills_the_job_and_the_kernel_lives_on(
-    page: Page, lab: JupyterLab, linkis: LocalLinkis, screenshots: Path
+    page: Page, lab: JupyterLab, local_linkis: LocalLinkis, screenshots: Path
 ) -> None:
     notebook = open_notebook(page, lab, "stop.ipynb", ["%load_ext linkis_magic", LONG_SHELL_JOB, "1+1"])
     notebook.run(0)
@@ -61,12 +67,13 @@ def test_stop_button_kills_the_job_and_the_kernel_lives_on(
     expect(job_cell.locator(".linkis-panel .linkis-state")).to_have_text("Running")
     expect(job_cell.locator(".linkis-panel .linkis-log")).to_contain_text("step 2")
     task_id = int(job_cell.locator(".linkis-task").inner_text().split()[-1])
-    assert server_task(linkis, task_id)["status"] == "Running"
+    assert server_task(local_linkis, task_id)["status"] == "Running"
     notebook.screenshot(screenshots / "live-panel.png")
 
     notebook.stop()
 
-    assert final_status(linkis, task_id, KILL_DEADLINE) == "Cancelled"
+    assert final_status(local_linkis, task_id, KILL_DEADLINE) == "Cancelled"
+    assert kill_requests(local_linkis, task_id), "the job ended without the magic's kill request"
     killed = re.compile(rf"JobInterrupted: killed task {task_id} \(Cancelled after [\d.]+ s\)")
     expect(job_cell.locator(STDERR)).to_have_text(killed)
     notebook.expect_kernel("idle")
@@ -76,7 +83,7 @@ def test_stop_button_kills_the_job_and_the_kernel_lives_on(
 
 
 def test_query_ends_in_a_summary_and_a_dataframe(
-    page: Page, lab: JupyterLab, linkis: LocalLinkis, screenshots: Path
+    page: Page, lab: JupyterLab, local_linkis: LocalLinkis, screenshots: Path
 ) -> None:
     query = "%%linkis hive\nselect 1 as a, 'x' as b"
     notebook = open_notebook(page, lab, "query.ipynb", ["%load_ext linkis_magic", query])
@@ -92,5 +99,5 @@ def test_query_ends_in_a_summary_and_a_dataframe(
     expect(table.locator("tbody tr")).to_have_count(1)
     expect(table.locator("tbody td")).to_have_text(["1", "x"])
     task_id = int(re.search(r"Linkis task (\d+)", summary.inner_text()).group(1))
-    assert server_task(linkis, task_id)["status"] == "Succeed"
+    assert server_task(local_linkis, task_id)["status"] == "Succeed"
     notebook.screenshot(screenshots / "final-summary.png")
