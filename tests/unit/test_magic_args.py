@@ -59,3 +59,11 @@ def test_pairs_keep_everything_after_the_first_equals_sign():
 def test_every_line_command_has_usage_and_help():
     assert {"jobs", "status", "log", "kill", "result", "connect", "help"} <= set(SUBCOMMANDS)
     assert all(c.usage.split()[0] == name for name, c in SUBCOMMANDS.items())
+
+
+def test_the_help_page_shows_usage_and_examples():
+    from linkis_magic.magic import LinkisMagics
+
+    page = LinkisMagics.linkis_cell.__doc__
+    assert page.lstrip(": \n").startswith("%%linkis [-o VAR]")
+    assert "In [1]: %%linkis hive" in page and "--runtime-conf" in page
