@@ -1,8 +1,9 @@
 """Fixtures for the browser tests: JupyterLab on loopback and headless chromium.
 
 One of each per session, because they take seconds to start; the local Linkis is the session's
-shared ``local_linkis`` (tests/conftest.py). Each test gets a fresh tab on a notebook of its own. Playwright is imported at module level and chromium is
-required, so a machine without them fails these tests instead of skipping them: CI installs both.
+shared ``local_linkis`` (tests/conftest.py). Each test gets a fresh tab on a notebook of its own.
+Playwright is imported at module level and chromium is required, so a machine without them fails
+these tests instead of skipping them: CI installs both.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ def lab(local_linkis: LocalLinkis, tmp_path_factory: pytest.TempPathFactory) -> 
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
+    """Debian's chromium, headless, driven by Playwright's sync API."""
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} not found: install Debian's chromium (`make chromium`)")
     # expect() waits 5 s by default, too short for a kernel start on two busy cores.
@@ -86,4 +88,5 @@ def page(browser_context: BrowserContext, lab: JupyterLab) -> Iterator[Page]:
 
 @pytest.fixture
 def screenshots() -> Path:
+    """The folder the README's pictures come from; a passing run rewrites them."""
     return SCREENSHOTS

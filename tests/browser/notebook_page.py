@@ -17,7 +17,6 @@ KERNEL_NAME = ".jp-NotebookPanel-toolbar .jp-KernelName"
 STOP_BUTTON = '.jp-NotebookPanel-toolbar [data-command="notebook:interrupt-kernel"]'
 #: Lumino hides background tabs with this class; a restored workspace may hold other notebooks.
 SHOWN_PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
-STDOUT = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stdout"]'
 STDERR = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
 
 
@@ -51,6 +50,7 @@ class NotebookPage:
         return self
 
     def cell(self, index: int) -> Locator:
+        """The ``index``-th cell (from 0) of this notebook."""
         return self.panel.locator(".jp-Notebook .jp-Cell").nth(index)
 
     def run(self, index: int) -> Locator:
@@ -67,6 +67,7 @@ class NotebookPage:
         self.panel.locator(STOP_BUTTON).click()
 
     def expect_kernel(self, status: str) -> None:
+        """Wait until the toolbar shows the kernel as ``status`` (``idle``, ``busy``)."""
         expect(self.panel.locator(f'{KERNEL_INDICATOR}[data-status="{status}"]')).to_be_visible()
 
     def screenshot(self, path: Path) -> None:

@@ -16,7 +16,7 @@ from playwright.sync_api import Page, expect
 
 from lab_server import JupyterLab
 from linkis_magic.local.server import LocalLinkis
-from linkis_magic.protocol import API_PREFIX, TOKEN_CODE_HEADER, TOKEN_USER_HEADER
+from linkis_magic.protocol import API_PREFIX, TOKEN_CODE_HEADER, TOKEN_USER_HEADER, JobStatus
 from notebook_page import STDERR, NotebookPage, write_notebook
 
 pytestmark = pytest.mark.browser
@@ -47,7 +47,7 @@ def final_status(linkis: LocalLinkis, task_id: int, deadline: float) -> str:
     """The task's status once terminal, or whatever it is when the deadline passes."""
     end = time.monotonic() + deadline
     status = server_task(linkis, task_id)["status"]
-    while status not in {"Succeed", "Failed", "Cancelled", "Timeout"} and time.monotonic() < end:
+    while not JobStatus(status).is_terminal and time.monotonic() < end:
         time.sleep(0.2)
         status = server_task(linkis, task_id)["status"]
     return status
