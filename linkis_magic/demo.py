@@ -10,8 +10,8 @@ gateway, and prints each code cell (its first lines) followed by its text output
 streams, the ``text/plain`` of results and displays, errors. Collapsed blocks (the job log) show
 their title only, as they do in the notebook. The notebook file is read, never written.
 
-The exit status is 0 when every cell ran, 1 when a cell failed (the rest are not run), 2 for a
-notebook that cannot be read. The gateway and the kernel are stopped either way.
+The exit status is 0 when every cell ran, 1 when a cell failed, timed out or killed the kernel
+(the rest are not run), 2 for a notebook that cannot be read. The gateway and the kernel are stopped either way.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from typing import Any, TextIO
 
 import nbformat
 from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
 from linkis_magic.local.server import LocalLinkis
 
@@ -84,6 +84,12 @@ def run_notebook(notebook: nbformat.NotebookNode, cwd: Path, env: Mapping[str, s
         client.execute(env=dict(env))
     except CellExecutionError:
         print(f"\nFAILED: cell {reporter.cells} raised an error; the run stopped there.", file=out)
+        return 1
+    except CellTimeoutError:
+        print(f"\nFAILED: cell {reporter.cells + 1} did not finish within {timeout:g} s.", file=out)
+        return 1
+    except DeadKernelError as error:
+        print(f"\nFAILED: the kernel died during cell {reporter.cells + 1}: {error}", file=out)
         return 1
     print(f"\nOK: {reporter.cells} code cells ran.", file=out)
     return 0

@@ -29,9 +29,9 @@ def write_notebook(path: Path, sources: list[str]) -> Path:
     return path
 
 
-def run_demo(notebook: Path, **extra_env: str) -> subprocess.CompletedProcess[str]:
+def run_demo(notebook: Path, *options: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "linkis_magic.demo", str(notebook)],
+        [sys.executable, "-m", "linkis_magic.demo", str(notebook), *options],
         env={**os.environ, **extra_env},
         capture_output=True,
         text=True,
@@ -78,6 +78,16 @@ def test_demo_stops_at_the_first_failing_cell(tmp_path: Path) -> None:
     assert "ValueError: boom" in done.stdout
     assert "[3]" not in done.stdout
     assert "FAILED: cell 2 raised an error" in done.stdout
+
+
+def test_demo_gives_up_on_a_cell_that_outlives_its_timeout(tmp_path: Path) -> None:
+    notebook = write_notebook(tmp_path / "slow.ipynb", ["import time\ntime.sleep(600)", "print('after')"])
+
+    done = run_demo(notebook, "--timeout", "2")
+
+    assert done.returncode == 1
+    assert "FAILED: cell 1 did not finish within 2 s." in done.stdout
+    assert "[2]" not in done.stdout
 
 
 def test_demo_refuses_a_notebook_it_cannot_read(tmp_path: Path, capsys) -> None:
