@@ -49,9 +49,10 @@ class PollSchedule:
 
     While the interval grows from ``first`` by ``factor`` towards ``cap`` each tick reads the
     status, so short jobs end fast; from ``detail_after`` seconds on, every other tick also reads
-    one detail (the log, then the progress, in turn). At the cap each tick sends exactly one
-    request, in turn status, log, status, progress: a long job costs one request per ``cap``
-    seconds, about what Linkis's own clients spend on status alone.
+    one detail (the log, then the progress, in turn). At the cap each tick sends at most one
+    request, in turn status, log, status, progress: a long job costs at most one request per
+    ``cap`` seconds, about what Linkis's own clients spend on status alone. (``Job.wait`` also
+    skips one turn of a detail whose last read brought nothing new.)
     """
 
     first: float = 0.05
@@ -199,6 +200,7 @@ class Job:
         self._ended: Optional[float] = None
         self._from_line = 1  # next log line to ask for; lines are 1-based (§4.4)
         self._errors: deque[str] = deque(maxlen=ERROR_TAIL)
+        self._quiet: set[str] = set()  # details whose last read brought nothing new
         self._results: Optional[list[ResultSet]] = None
         self._done = False
 
@@ -296,10 +298,16 @@ class Job:
                 self._set_status(self._read_status(), events)
                 if self.status.is_terminal:
                     return
-            if "log" in kinds:
-                self._read_log(events)
-            if "progress" in kinds and self.status is JobStatus.RUNNING and self.exec_id:
-                self._read_progress(events)
+            for kind, read in (("log", self._read_log), ("progress", self._read_progress)):
+                if kind in kinds and self._due(kind) and not read(events):
+                    self._quiet.add(kind)
+
+    def _due(self, kind: str) -> bool:
+        """A detail that brought nothing new last time skips one turn: a quiet job costs less."""
+        if kind in self._quiet:
+            self._quiet.discard(kind)
+            return False
+        return True
 
     def _read_status(self) -> JobStatus:
         if self.exec_id:
@@ -320,30 +328,38 @@ class Job:
         self.exec_id = self.exec_id or info.get("strongerExecId")
         return parse_status(info.get("status"))
 
-    def _read_log(self, events: _Events) -> None:
+    def _read_log(self, events: _Events) -> bool:
+        """Read and report new log lines; return whether there were any."""
         if not self.exec_id:
-            return
+            return False
         try:
             data = self.client.log(self.exec_id, self._from_line)
         except LinkisRequestError:
-            return  # finished or evicted (§4.4): the rest comes from openLog at the end
+            return False  # finished or evicted (§4.4): the rest comes from openLog at the end
         self._errors.extend(log_lines(data.get("log"), LOG_ERROR))
-        self._emit_log(log_lines(data.get("log")), events)
-        # Use the returned fromLine verbatim (§4.4); never move backwards, which would repeat lines.
+        # Lines are numbered from the fromLine we sent; the returned fromLine is the next one
+        # (§4.4). It never moves backwards here, so no line number is reported twice.
         self._from_line = max(self._from_line, int(data.get("fromLine") or self._from_line))
+        return self._emit_log(log_lines(data.get("log")), events)
 
-    def _emit_log(self, lines: list[str], events: _Events) -> None:
+    def _emit_log(self, lines: list[str], events: _Events) -> bool:
         lines = [line for line in lines if line.strip()]
         if lines:
             events("on_log", self, lines)
+        return bool(lines)
 
-    def _read_progress(self, events: _Events) -> None:
+    def _read_progress(self, events: _Events) -> bool:
+        """Read and report progress while the job runs; return whether it changed."""
+        if self.status is not JobStatus.RUNNING or not self.exec_id:
+            return False
         data = self.client.progress(self.exec_id)
         progress = parse_progress(data.get("progress"))
         stages = list(data.get("progressInfo") or [])
-        if (progress, stages) != (self.progress, self.stages):
-            self.progress, self.stages = progress, stages
-            events("on_progress", self)
+        if (progress, stages) == (self.progress, self.stages):
+            return False
+        self.progress, self.stages = progress, stages
+        events("on_progress", self)
+        return True
 
     def _finish(self, events: _Events) -> None:
         """After a terminal state: job history once more (the authority, §6), then the log."""
