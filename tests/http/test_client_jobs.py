@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import _thread
+import json
 import re
 import threading
 import time
@@ -225,3 +226,26 @@ def test_run_is_submit_plus_wait(client: LinkisClient):
     assert job.status is JobStatus.SUCCEED and job.progress == 1.0 and job.elapsed > 0
     assert job.info["status"] == "Succeed" and job.info["requestApplicationName"] == "LINKISMAGIC"
     assert job.results[0].to_pandas()["letter"].tolist() == ["x"]
+
+
+def test_interrupt_during_submit_still_kills_the_job(faulty_client: LinkisClient, faulty_linkis: LocalLinkis,
+                                                     faults):
+    faults.add("POST", r"/entrance/submit$", 0.5)  # the submit is in flight when the user presses
+    timer = threading.Timer(0.2, _thread.interrupt_main)
+    start = len(faulty_linkis.requests)
+    timer.start()
+    try:
+        with pytest.raises(JobInterrupted) as info:
+            Job.submit(faulty_client, "sleep 30", engine="shell")
+    finally:
+        timer.join(5)
+    task_id = info.value.task_id
+    assert task_id is not None and info.value.outcome.startswith(f"killed task {task_id} (Cancelled after ")
+    assert faulty_client.job_info(task_id)["status"] == "Cancelled"
+    assert sum(r.path.endswith("/entrance/submit") for r in faulty_linkis.requests[start:]) == 1
+
+
+def test_the_job_carries_a_client_marker(client: LinkisClient):
+    job = Job.submit(client, "select 1", engine="hive")
+    job.wait()
+    assert json.loads(job.info["sourceJson"])["linkisMagicRequestId"] == job.request_id
