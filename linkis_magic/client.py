@@ -53,12 +53,12 @@ class Envelope:
     http_status: Optional[int] = None
 
 
-def parse_envelope(http_status: int, body: Any) -> Envelope:
+def parse_envelope(http_status: int, body: Any, where: str = "") -> Envelope:
     """Recognise a decoded body as a Linkis envelope, or raise :class:`LinkisProtocolError`.
 
     Linkis sets the HTTP status from the envelope's (§1), so errors arrive as HTTP 400/401/412
     with a normal envelope; a gateway's own error JSON (``status`` = the HTTP code, no ``data``)
-    is not one.
+    is not one. ``where`` (``"GET /path: "``) prefixes the error message.
     """
     statuses = {s.value for s in MessageStatus}
     if not (
@@ -68,7 +68,7 @@ def parse_envelope(http_status: int, body: Any) -> Envelope:
         and "message" in body
     ):
         raise LinkisProtocolError(
-            f"HTTP {http_status}: not a Linkis response: {_excerpt(body)}", http_status=http_status
+            f"{where}HTTP {http_status}: not a Linkis response: {_excerpt(body)}", http_status=http_status
         )
     data = body.get("data")
     data = data if isinstance(data, dict) else {}
@@ -213,12 +213,7 @@ class LinkisClient:
                 f"{_excerpt(resp.content.decode('utf-8', 'replace'))}",
                 http_status=resp.status_code,
             ) from None
-        try:
-            return parse_envelope(resp.status_code, body)
-        except LinkisProtocolError as e:
-            e.message = f"{method} {path}: {e.message}"
-            e.args = (e.message,)
-            raise
+        return parse_envelope(resp.status_code, body, where=f"{method} {path}: ")
 
     def _call(self, method: str, path: str, **kwargs: Any) -> dict:
         """Send one request, log in first or again if needed, and unwrap the envelope."""
