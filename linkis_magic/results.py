@@ -276,7 +276,8 @@ class ResultSet:
         return f"<ResultSet {self.index} {self.path!r}>"
 
     def _repr_html_(self) -> str:
-        if self.kind == "text":
-            return f"<pre>{html.escape(self.text())}</pre>"
+        if self.kind == "text":  # the first page only, like a table's head
+            rows = self._page(1).get("fileContent") or []
+            return f"<pre>{html.escape(chr(10).join(str(row[0]) for row in rows if row))}</pre>"
         table = self.head_frame().head(DISPLAY_ROWS)._repr_html_()
         return f"{table}<p>{html.escape(self._shape_note())}</p>"

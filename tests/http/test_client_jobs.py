@@ -219,6 +219,7 @@ def test_text_results(client: LinkisClient):
     job = client.run("print('hello'); print('world')", engine="python")
     texts = [rs for rs in job.results if rs.kind == "text"]
     assert texts and "hello" in texts[0].text() and texts[0].columns == []
+    assert texts[0]._repr_html_().startswith("<pre>") and "world" in texts[0]._repr_html_()
 
 
 def test_run_is_submit_plus_wait(client: LinkisClient):
