@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-fast lab local bench clean
+.PHONY: install chromium demo test test-fast notebooks lab local bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,11 +27,19 @@ chromium:
 demo: install
 	$(PY) -m linkis_magic.demo notebooks/quickstart.ipynb
 
-test: install chromium
-	$(PY) -m pytest -p no:cacheprovider -ra
+NBVAL := --nbval --nbval-current-env --nbval-cell-timeout=120 \
+	--nbval-sanitize-with notebooks/nbval-sanitize.cfg
 
+test: install chromium
+	$(PY) -m pytest -p no:cacheprovider -ra tests notebooks $(NBVAL)
+
+# Everything but the browser tests, for a quick loop while developing.
 test-fast: install
-	$(PY) -m pytest -p no:cacheprovider -ra -m "not browser" tests
+	$(PY) -m pytest -p no:cacheprovider -ra -m "not browser" tests notebooks $(NBVAL)
+
+# Re-execute the example notebooks in place against a fresh embedded Linkis (commit the result).
+notebooks: install
+	$(PY) -m linkis_magic.demo --write notebooks/*.ipynb
 
 lab: install
 	$(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 notebooks/

@@ -273,7 +273,8 @@ class ResultSet:
         return f"{rows} × {len(self.columns)} columns"
 
     def __repr__(self) -> str:
-        return f"<ResultSet {self.index} {self.path!r}>"
+        # The file name, not the path: paths are long, machine-specific and say nothing new.
+        return f"<ResultSet {self.index}: {self.path.rsplit('/', 1)[-1]}>"
 
     def _repr_html_(self) -> str:
         if self.kind == "text":  # the first page only, like a table's head
