@@ -1,0 +1,162 @@
+"""Baselines: plain loops doing what Linkis's other clients do (linkis-protocol.md §11).
+
+- :func:`java_sdk_wait`: the Java SDK's documented loop: every 1 s job info, and while the job
+  runs its progress and 100 log lines (§11.1).
+- :func:`cli_wait`: linkis-cli: every 2 s job history and entrance status, the log while the job
+  runs, one ``openLog`` at the end (§11.2).
+- :func:`naive_frame`: 5,000-row pages parsed with ``json`` and handed to ``pandas.DataFrame``
+  untyped (linkis-cli's page size, §11.2).
+- :func:`install_sdk`: linkis-python-sdk 0.2.0 itself, installed outside the repository.
+
+They speak HTTP through a bare ``requests.Session`` with token headers, never through our client.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Optional
+
+import requests
+
+from linkis_magic.protocol import API_PREFIX, TOKEN_CODE_HEADER, TOKEN_USER_HEADER
+
+TERMINAL = {"Succeed", "Failed", "Cancelled", "Timeout"}
+JAVA_SDK_PERIOD = 1.0
+CLI_PERIOD = 2.0
+CLI_PAGE_SIZE = 5000
+#: Where linkis-python-sdk 0.2.0 (and redis, which it imports) is installed: outside the repo.
+SDK_DIR = Path(tempfile.gettempdir()) / "linkis-bench-sdk-0.2.0"
+
+
+class PlainLinkis:
+    """One user's bare HTTP session to the gateway."""
+
+    def __init__(self, url: str, user: str, token: str) -> None:
+        self.base = url + API_PREFIX
+        self.session = requests.Session()
+        self.session.headers.update({TOKEN_CODE_HEADER: token, TOKEN_USER_HEADER: user})
+        self.user = user
+
+    def close(self) -> None:
+        self.session.close()
+
+    def call(self, method: str, path: str, **kwargs: Any) -> dict:
+        """The envelope's ``data``; a non-zero envelope status is an error (§1)."""
+        body = self.session.request(method, self.base + path, timeout=60, **kwargs).json()
+        if body.get("status") != 0:
+            raise RuntimeError(f"{path}: {body.get('message')}")
+        return body["data"]
+
+    def submit(self, code: str, engine_type: str, run_type: str, creator: str = "BENCH") -> tuple[str, int]:
+        payload = {"executionContent": {"code": code, "runType": run_type},
+                   "labels": {"engineType": engine_type, "userCreator": f"{self.user}-{creator}"}}
+        data = self.call("POST", "/entrance/submit", json=payload)
+        return data["execID"], int(data["taskID"])
+
+    def job_info(self, task_id: int) -> dict:
+        return self.call("GET", f"/jobhistory/{task_id}/get")["task"]
+
+    def status(self, exec_id: str) -> str:
+        return self.call("GET", f"/entrance/{exec_id}/status")["status"]
+
+    def progress(self, exec_id: str) -> dict:
+        return self.call("GET", f"/entrance/{exec_id}/progress")
+
+    def log(self, exec_id: str, from_line: int, size: int = 100) -> int:
+        """Read a log page; return the next ``fromLine`` (§4.4)."""
+        return int(self.call("GET", f"/entrance/{exec_id}/log",
+                             params={"fromLine": from_line, "size": size}).get("fromLine") or from_line)
+
+    def kill(self, exec_id: str) -> None:
+        self.call("GET", f"/entrance/{exec_id}/kill")
+
+    def open_log(self, log_path: str) -> None:
+        self.call("GET", "/filesystem/openLog", params={"path": log_path})
+
+
+def java_sdk_wait(api: PlainLinkis, exec_id: str, task_id: int, period: float = JAVA_SDK_PERIOD) -> dict:
+    """The Java SDK's documented loop (sdk-manual.md): job info every ``period``; while the job
+    runs, progress and the next 100 log lines. Ctrl-C kills, then polls until history agrees."""
+    from_line = 1
+    try:
+        info = api.job_info(task_id)
+        while info["status"] not in TERMINAL:
+            api.progress(exec_id)
+            from_line = api.log(exec_id, from_line)
+            time.sleep(period)
+            info = api.job_info(task_id)
+    except KeyboardInterrupt:
+        return kill_and_confirm(api, exec_id, task_id, period)
+    return info
+
+
+def cli_wait(api: PlainLinkis, exec_id: str, task_id: int, period: float = CLI_PERIOD) -> dict:
+    """linkis-cli's loop: job history + entrance status every ``period``, the log while the job
+    runs, then the whole log once from ``openLog``. Ctrl-C kills, then polls until confirmed."""
+    from_line = 1
+    try:
+        while True:
+            info = api.job_info(task_id)
+            api.status(exec_id)
+            if info["status"] in TERMINAL:
+                break
+            from_line = api.log(exec_id, from_line)
+            time.sleep(period)
+    except KeyboardInterrupt:
+        return kill_and_confirm(api, exec_id, task_id, period)
+    if info.get("logPath"):
+        api.open_log(info["logPath"])
+    return info
+
+
+def kill_and_confirm(api: PlainLinkis, exec_id: str, task_id: int, period: float) -> dict:
+    """Kill, then poll job history every ``period`` until it records a terminal state (§4.6)."""
+    api.kill(exec_id)
+    while True:
+        info = api.job_info(task_id)
+        if info["status"] in TERMINAL:
+            return info
+        time.sleep(period)
+
+
+def naive_frame(api: PlainLinkis, path: str, page_size: int = CLI_PAGE_SIZE) -> Any:
+    """Every page of ``page_size`` rows, parsed with ``json``, into one untyped DataFrame."""
+    import pandas as pd
+
+    rows: list[list[Any]] = []
+    columns: list[str] = []
+    page = 1
+    while True:
+        response = api.session.get(api.base + "/filesystem/openFile", timeout=60,
+                                   params={"path": path, "page": page, "pageSize": page_size})
+        data = json.loads(response.text)["data"]
+        content = data.get("fileContent") or []
+        columns = columns or [c["columnName"] for c in data.get("metadata") or []]
+        rows.extend(content)
+        if len(content) < page_size:
+            return pd.DataFrame(rows, columns=columns)
+        page += 1
+
+
+def install_sdk(timeout: float = 180.0) -> tuple[Optional[Path], str]:
+    """``(directory, "")`` holding linkis-python-sdk 0.2.0, or ``(None, why not)``.
+
+    Installed with pip ``--target`` into a temporary directory outside the repository and run
+    with this interpreter's requests and pandas; never added to the project's dependencies.
+    """
+    if (SDK_DIR / "linkis_python_sdk" / "client.py").exists():
+        return SDK_DIR, ""
+    command = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+               "--no-deps", "--target", str(SDK_DIR), "linkis-python-sdk==0.2.0", "redis"]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        return None, f"pip install linkis-python-sdk==0.2.0 took over {timeout:.0f} s"
+    if done.returncode != 0:
+        return None, "pip install linkis-python-sdk==0.2.0 failed: " + done.stderr.strip()[-300:]
+    return SDK_DIR, ""

@@ -1,0 +1,70 @@
+"""Finish latency: from the gateway recording a ~1 s job's end to ``Job.wait()`` / the magic returning.
+
+The gateway stamps the end in job history (``updatedTime``, epoch ms, §7.1); the client side
+reads the wall clock the moment it returns. The jobs last 0.9 to 1.3 s rather than exactly 1 s,
+so the figure covers every phase of a poll schedule, not one lucky alignment.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from IPython.utils.capture import capture_output  # noqa: E402
+
+from baselines import PlainLinkis, cli_wait, java_sdk_wait  # noqa: E402
+from harness import Bench, Row, ipython_shell, median, now_ms  # noqa: E402
+from linkis_magic.job import Job  # noqa: E402
+
+DURATIONS = (0.9, 0.97, 1.03, 1.1, 1.17, 1.23, 1.3)
+TARGET_MS = 60.0
+
+
+def ours(bench: Bench, seconds: float) -> float:
+    """``Job.wait()`` with no listener, as ``client.run`` does."""
+    job = Job.submit(bench.client(), f"sleep {seconds}", "shell")
+    job.wait()
+    return now_ms() - job.info["updatedTime"]
+
+
+def magic(shell, seconds: float) -> float:
+    """A ``%%linkis shell --progress text`` cell, its output captured."""
+    with capture_output():
+        shell.run_cell_magic("linkis", "shell --progress text", f"sleep {seconds}")
+    returned = now_ms()
+    return returned - shell.user_ns["_linkis_last"].info["updatedTime"]
+
+
+def baseline(bench: Bench, seconds: float, wait=java_sdk_wait) -> float:
+    api = PlainLinkis(bench.url, bench.gateway.user, bench.token())
+    try:
+        exec_id, task_id = api.submit(f"sleep {seconds}", "shell-1", "shell")
+        info = wait(api, exec_id, task_id)
+        return now_ms() - info["updatedTime"]
+    finally:
+        api.close()
+
+
+def run(bench: Bench) -> list[Row]:
+    ours(bench, 0.1)  # warm up: the shell engine and the client's connection
+    api = [ours(bench, s) for s in DURATIONS]
+    with ipython_shell(bench) as shell:
+        cells = [magic(shell, s) for s in DURATIONS]
+    java = [baseline(bench, s) for s in DURATIONS]
+    cli = [baseline(bench, s, cli_wait) for s in DURATIONS[::2]]
+    note = f"linkis-cli's 2 s loop: median {median(cli):.0f} ms"
+    return [
+        Row("finish latency: Job.wait()", median(api), "ms", median(java), "Java SDK 1 s loop",
+            f"≤ {TARGET_MS:.0f} ms", median(api) <= TARGET_MS, samples=api, baseline_samples=java, note=note),
+        Row("finish latency: %%linkis cell", median(cells), "ms", median(java), "Java SDK 1 s loop",
+            f"≤ {TARGET_MS:.0f} ms", median(cells) <= TARGET_MS, samples=cells, baseline_samples=java,
+            note=note),
+    ]
+
+
+if __name__ == "__main__":
+    from run import main
+
+    main(["finish_latency"])

@@ -1,0 +1,121 @@
+"""Gateway load: 50 concurrent jobs from 5 users through the Python API; all must complete, and
+the status calls our clients make stay fast (p99, measured client side).
+
+The clients run in a child process, 50 threads with a client each (the gateway stays alone in
+this one). The baseline is the same 50 jobs waited for by the Java SDK's 1 s loop, whose status
+call is job history (§11.1).
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Callable, Optional
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from baselines import PlainLinkis, java_sdk_wait  # noqa: E402
+from harness import EXTRA_USERS, Bench, Counter, Row, child_main, median, percentile, run_child  # noqa: E402
+from linkis_magic.client import LinkisClient  # noqa: E402
+from linkis_magic.job import Job  # noqa: E402
+
+JOBS = 50
+USERS = tuple(name for name in EXTRA_USERS if name.startswith("load"))
+JOB = "echo started; sleep 3; echo done"
+TARGET_P99_MS = 25.0
+
+
+class TimedClient(LinkisClient):
+    """Our client, timing each status call: the request a waiting job repeats most."""
+
+    def __init__(self, *args, latencies: list[float], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.latencies = latencies
+
+    def status(self, exec_id: str, task_id: Optional[int] = None) -> str:
+        started = time.perf_counter()
+        try:
+            return super().status(exec_id, task_id)
+        finally:
+            self.latencies.append(time.perf_counter() - started)
+
+
+class TimedPlain(PlainLinkis):
+    """The baseline's session, timing its status call (job history, as the Java SDK polls)."""
+
+    def __init__(self, *args, latencies: list[float]) -> None:
+        super().__init__(*args)
+        self.latencies = latencies
+
+    def job_info(self, task_id: int) -> dict:
+        started = time.perf_counter()
+        try:
+            return super().job_info(task_id)
+        finally:
+            self.latencies.append(time.perf_counter() - started)
+
+
+def _ours(config: dict, user: str, latencies: list[float]) -> str:
+    client = TimedClient(config["url"], user=user, token=config["tokens"][user], latencies=latencies)
+    try:
+        return Job.submit(client, JOB, "shell").wait(listener=Counter()).status.value
+    finally:
+        client.close()
+
+
+def _java(config: dict, user: str, latencies: list[float]) -> str:
+    api = TimedPlain(config["url"], user, config["tokens"][user], latencies=latencies)
+    try:
+        exec_id, task_id = api.submit(JOB, "shell-1", "shell")
+        return java_sdk_wait(api, exec_id, task_id)["status"]
+    finally:
+        api.close()
+
+
+def child_load(config: dict) -> dict:
+    """Start every job at once (a barrier), wait for all; status latencies in ms."""
+    wait: Callable[[dict, str, list[float]], str] = _ours if config["client"] == "ours" else _java
+    latencies: list[float] = []
+    barrier = threading.Barrier(JOBS)
+
+    def one(index: int) -> str:
+        barrier.wait()
+        return wait(config, USERS[index % len(USERS)], latencies)
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(JOBS) as pool:
+        states = list(pool.map(one, range(JOBS)))
+    return {"succeeded": states.count("Succeed"), "seconds": time.monotonic() - started,
+            "status_ms": [value * 1000 for value in latencies]}
+
+
+def run(bench: Bench) -> list[Row]:
+    results = {}
+    for client in ("ours", "java"):
+        before = len(bench.gateway.requests)
+        results[client] = run_child("gateway_load.py", bench.child_config(mode="load", client=client))
+        results[client]["requests"] = len(bench.gateway.requests) - before
+    ours, java = results["ours"], results["java"]
+    p99, java_p99 = percentile(ours["status_ms"], 0.99), percentile(java["status_ms"], 0.99)
+    complete = ours["succeeded"] == JOBS
+    return [Row(
+        f"gateway load: {JOBS} jobs, {len(USERS)} users: p99 status", p99, "ms", java_p99,
+        "Java SDK loop's status call", f"all complete; p99 ≤ {TARGET_P99_MS:.0f} ms",
+        complete and p99 <= TARGET_P99_MS,
+        note=f"{ours['succeeded']}/{JOBS} succeeded in {ours['seconds']:.1f} s; median status "
+             f"{median(ours['status_ms']):.1f} ms over {len(ours['status_ms'])} calls; {ours['requests']} "
+             f"requests in all vs the Java SDK loop's {java['requests']} "
+             f"({java['succeeded']}/{JOBS} succeeded, median {median(java['status_ms']):.1f} ms)",
+    )]
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--child"]:
+        child_main({"load": child_load})
+    else:
+        from run import main
+
+        main(["gateway_load"])

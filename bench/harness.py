@@ -1,0 +1,192 @@
+"""What every bench shares: the gateway they run against, result rows, medians, child processes.
+
+Every figure is compared with a baseline measured in the same run, because these machines are
+noisy and absolute times vary from run to run. A :class:`Row` holds both, the samples behind
+them, and whether the figure meets the issue's target.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator, Optional, Sequence
+
+from linkis_magic.client import LinkisClient
+from linkis_magic.local.auth import default_user
+from linkis_magic.local.server import LocalLinkis
+
+BENCH_DIR = Path(__file__).resolve().parent
+#: Users of the bench gateway besides the default one. Concurrent runs use one user each, so the
+#: gateway's request log tells them apart (``RequestRecord.user``).
+EXTRA_USERS = tuple(f"eco{i}" for i in range(1, 10)) + tuple(f"load{i}" for i in range(1, 6))
+
+
+@dataclass
+class Row:
+    """One line of the table: a figure, its baseline, and the target it is held to."""
+
+    bench: str
+    figure: float
+    unit: str
+    baseline: Optional[float]
+    baseline_name: str
+    target: str
+    passed: Optional[bool]
+    compare: str = "ratio"  # "ratio" (figure / baseline) or "difference" (figure - baseline)
+    samples: list[float] = field(default_factory=list)
+    baseline_samples: list[float] = field(default_factory=list)
+    note: str = ""
+
+    def comparison(self) -> str:
+        """``×0.05`` or ``−950 ms``: the figure against its baseline."""
+        if self.baseline is None:
+            return "—"
+        if self.compare == "difference":
+            return f"{self.figure - self.baseline:+,.1f} {self.unit}"
+        return f"×{self.figure / self.baseline:.2f}" if self.baseline else "—"
+
+    def as_json(self) -> dict:
+        data = asdict(self)
+        data["comparison"] = self.comparison()
+        return data
+
+
+def median(values: Sequence[float]) -> float:
+    return float(statistics.median(values))
+
+
+def percentile(values: Sequence[float], share: float) -> float:
+    """The nearest-rank percentile (``share`` in 0..1): a value that was actually observed."""
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * share // 1))  # ceil without floats drifting
+    return float(ordered[int(rank) - 1])
+
+
+def fmt(value: Optional[float], unit: str) -> str:
+    if value is None:
+        return "—"
+    digits = 0 if abs(value) >= 100 else 1 if abs(value) >= 10 else 2
+    return f"{value:,.{digits}f} {unit}".strip()
+
+
+def now_ms() -> float:
+    """Wall-clock milliseconds, the clock the gateway stamps ``updatedTime`` with (§7.1)."""
+    return time.time() * 1000.0
+
+
+class Bench:
+    """The gateway all benches share, and clients for its users."""
+
+    def __init__(self) -> None:
+        self._dir = tempfile.TemporaryDirectory(prefix="linkis-bench-")
+        users = {default_user(): {}, **{name: {} for name in EXTRA_USERS}}
+        self.gateway = LocalLinkis(data_dir=self._dir.name, users=users)
+
+    def start(self) -> "Bench":
+        self.gateway.start()
+        return self
+
+    def stop(self) -> None:
+        self.gateway.stop()
+        self._dir.cleanup()
+
+    def __enter__(self) -> "Bench":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        return self.gateway.url
+
+    def token(self, user: Optional[str] = None) -> str:
+        return self.gateway.credentials(user or self.gateway.user)[1]
+
+    def client(self, user: Optional[str] = None, client_class: type = LinkisClient) -> LinkisClient:
+        """Our client for ``user`` (token auth: no login request, §2.2)."""
+        name = user or self.gateway.user
+        return client_class(self.url, user=name, token=self.token(name))
+
+    def requests_of(self, user: str, since: int = 0) -> int:
+        """How many requests ``user`` sent after the first ``since`` the gateway logged."""
+        return sum(1 for record in self.gateway.requests[since:] if record.user == user)
+
+    def child_config(self, **extra: Any) -> dict:
+        """What a child process needs to reach the gateway (sent on stdin, never in argv)."""
+        users = {name: self.token(name) for name in (self.gateway.user, *EXTRA_USERS)}
+        return {"url": self.url, "user": self.gateway.user, "tokens": users,
+                "password": self.gateway.password, **extra}
+
+
+def run_child(script: str, config: dict, *, env: Optional[dict] = None, timeout: float = 300.0) -> dict:
+    """Run ``bench/<script> --child`` with ``config`` as JSON on stdin; its last stdout line is JSON.
+
+    Client-side measurements that must not share the gateway's interpreter (its GIL, its heap
+    for tracemalloc) run this way.
+    """
+    done = subprocess.run(
+        [sys.executable, str(BENCH_DIR / script), "--child"], input=json.dumps(config), text=True,
+        capture_output=True, timeout=timeout, env={**os.environ, **(env or {})}, check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{script} child failed ({done.returncode}): {done.stderr.strip()[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def child_main(handlers: dict[str, Callable[[dict], Any]]) -> None:
+    """The ``--child`` side of :func:`run_child`: dispatch on ``config["mode"]``, print JSON."""
+    config = json.load(sys.stdin)
+    print(json.dumps(handlers[config["mode"]](config)))
+
+
+class Counter:
+    """A job listener that consumes logs and progress as a live view would, and counts them."""
+
+    def __init__(self) -> None:
+        self.lines = 0
+        self.progress_events = 0
+
+    def on_log(self, job: Any, lines: list[str]) -> None:
+        self.lines += len(lines)
+
+    def on_progress(self, job: Any) -> None:
+        self.progress_events += 1
+
+
+@contextlib.contextmanager
+def ipython_shell(bench: Bench) -> Iterator[Any]:
+    """An in-process IPython shell whose ``%%linkis`` talks to the bench gateway.
+
+    The connection comes through the environment (``LINKIS_URL``, ``LINKIS_USER``,
+    ``LINKIS_TOKEN``) with an empty config file, as a user would set it; restored afterwards.
+    """
+    from IPython.testing import globalipapp
+
+    from linkis_magic.config import ENV_VARS
+    from linkis_magic.magic import LinkisMagics
+
+    config = Path(bench.gateway.data_dir) / "bench-config.toml"
+    config.touch()
+    saved = {name: os.environ.pop(name) for name in ENV_VARS if name in os.environ}
+    os.environ.update(LINKIS_CONFIG=str(config), LINKIS_URL=bench.url, LINKIS_USER=bench.gateway.user,
+                      LINKIS_TOKEN=bench.token())
+    globalipapp.start_ipython()
+    shell = globalipapp.get_ipython()
+    magics = LinkisMagics(shell)
+    shell.register_magics(magics)
+    try:
+        yield shell
+    finally:
+        magics.close()
+        for name in ENV_VARS:
+            os.environ.pop(name, None)
+        os.environ.update(saved)

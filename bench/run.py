@@ -1,0 +1,89 @@
+"""Run the benchmarks of issue 6 against the embedded local Linkis and print the table.
+
+    .venv/bin/python bench/run.py                  # every bench; writes bench/results.json
+    .venv/bin/python bench/run.py kill overhead    # some of them; prints only
+
+Each bench is a module here with ``run(bench) -> list[Row]``; all share one gateway on loopback,
+started here and stopped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import platform
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Optional, Sequence
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from harness import BENCH_DIR, Bench, Row, fmt  # noqa: E402
+
+BENCHES = ("finish_latency", "request_economy", "kill", "result_throughput", "overhead", "gateway_load")
+HEADERS = ("bench", "figure", "baseline", "ratio / difference", "target", "result")
+
+
+def machine() -> str:
+    """CPU model, cores and Python, for the README's Performance section."""
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{model}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, " \
+           f"Python {platform.python_version()}"
+
+
+def cells(row: Row) -> tuple[str, ...]:
+    verdict = "—" if row.passed is None else "pass" if row.passed else "MISS"
+    baseline = f"{fmt(row.baseline, row.unit)} ({row.baseline_name})" if row.baseline is not None \
+        else row.baseline_name or "—"
+    return row.bench, fmt(row.figure, row.unit), baseline, row.comparison(), row.target, verdict
+
+
+def table(rows: Sequence[Row]) -> str:
+    """A Markdown table, readable in a terminal and ready for the README."""
+    lines = [HEADERS, *(cells(row) for row in rows)]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(HEADERS))]
+    render = ["| " + " | ".join(text.ljust(width) for text, width in zip(line, widths)) + " |" for line in lines]
+    render.insert(1, "|" + "|".join("-" * (width + 2) for width in widths) + "|")
+    notes = [f"- {row.bench}: {row.note}" for row in rows if row.note]
+    return "\n".join(render + ([""] + notes if notes else []))
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("benches", nargs="*", help=f"benches to run (default: all of {', '.join(BENCHES)})")
+    names = parser.parse_args(argv).benches or list(BENCHES)
+    unknown = sorted(set(names) - set(BENCHES))
+    if unknown:
+        parser.error(f"unknown bench {', '.join(unknown)}; choose from {', '.join(BENCHES)}")
+    started = time.monotonic()
+    rows: list[Row] = []
+    with Bench() as bench:
+        for name in names:
+            begun = time.monotonic()
+            print(f"running {name} ...", file=sys.stderr, flush=True)
+            rows.extend(importlib.import_module(name).run(bench))
+            print(f"  {name}: {time.monotonic() - begun:.0f} s", file=sys.stderr, flush=True)
+    elapsed = time.monotonic() - started
+    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    print(f"\nlinkis-magic benchmarks, {when}, {machine()} ({elapsed:.0f} s)\n")
+    print(table(rows))
+    if list(names) == list(BENCHES):
+        report = {"date": when, "machine": machine(), "seconds": round(elapsed, 1),
+                  "rows": [row.as_json() for row in rows]}
+        (BENCH_DIR / "results.json").write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
