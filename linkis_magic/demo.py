@@ -8,7 +8,8 @@ It starts a :class:`~linkis_magic.local.server.LocalLinkis` with a temporary dat
 executes the notebook in a new ``python3`` kernel whose ``LINKIS_*`` environment points at that
 gateway, and prints each code cell (its first lines) followed by its text output: printed
 streams, the ``text/plain`` of results and displays, errors. Collapsed blocks (the job log) show
-their title only, as they do in the notebook. The notebook file is read, never written.
+their title only, as they do in the notebook. The notebook file is read, never written, unless
+``--write`` asks for the executed notebooks to be saved in place (``make notebooks``).
 
 The exit status is 0 when every cell ran, 1 when a cell failed, timed out or killed the kernel
 (the rest are not run), 2 for a notebook that cannot be read. The gateway and the kernel are stopped either way.
@@ -37,20 +38,32 @@ _WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
-    """Run the notebook named in ``argv``; return the exit status."""
+    """Run the notebooks named in ``argv``; return the exit status."""
     parser = argparse.ArgumentParser(prog="python -m linkis_magic.demo", description=__doc__.split("\n")[0])
-    parser.add_argument("notebook", type=Path, help="the .ipynb file to run")
+    parser.add_argument("notebooks", type=Path, nargs="+", metavar="notebook",
+                        help="the .ipynb file(s) to run, in order, against one gateway")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds allowed per cell (default 600)")
+    parser.add_argument("--write", action="store_true",
+                        help="save each executed notebook in place (how notebooks/ is refreshed)")
     args = parser.parse_args(argv)
     try:
-        notebook = nbformat.read(args.notebook, as_version=4)
+        notebooks = [nbformat.read(path, as_version=4) for path in args.notebooks]
     except (OSError, ValueError) as error:
-        print(f"cannot read {args.notebook}: {error}", file=sys.stderr)
+        print(f"cannot read a notebook: {error}", file=sys.stderr)
         return 2
     with LocalLinkis() as gateway:
-        print(f"Running {args.notebook} against a local Linkis at {gateway.url}\n", file=out)
-        return run_notebook(notebook, args.notebook.resolve().parent, kernel_env(gateway),
-                            timeout=args.timeout, out=out)
+        for path, notebook in zip(args.notebooks, notebooks):
+            print(f"Running {path} against a local Linkis at {gateway.url}\n", file=out)
+            status = run_notebook(notebook, path.resolve().parent, kernel_env(gateway),
+                                  timeout=args.timeout, out=out)
+            if status:
+                return status
+            if args.write:
+                # Widget state would only add noise to git: the saved outputs carry the summary.
+                notebook.metadata.pop("widgets", None)
+                nbformat.write(notebook, path)
+                print(f"wrote {path}\n", file=out)
+    return 0
 
 
 def kernel_env(gateway: LocalLinkis, environ: Mapping[str, str] = os.environ) -> dict[str, str]:
