@@ -36,6 +36,9 @@ DEFAULT_CREATOR = "IDE"
 DEFAULT_VERSIONS = {"spark": "3.2.1", "hive": "3.1.3", "python": "python2", "shell": "1", "jdbc": "4",
                     "presto": "0.234", "trino": "371"}
 SESSION_TIMEOUT_MS = 3_600_000
+#: The most code one job may carry. Linkis itself sets no documented bound, but every gateway has
+#: one (request size, the history column); this one refuses with a message that names it.
+MAX_CODE_BYTES = 4 * 1024 * 1024
 
 NOT_LOGGED_IN = "You are not logged in, please login first(您尚未登录，请先登录)!"
 TOKEN_PAIR_REQUIRED = "请在Header或Cookie中同时指定Token-Code 和 Token-User，以便完成token认证！"
@@ -81,7 +84,11 @@ class GatewayError(Exception):
 
 
 class Faults(Protocol):
-    """Fault injection hook: answer a request instead of the gateway, or return None."""
+    """Fault injection hook: answer a request instead of the gateway, or return None.
+
+    A hook may also define ``async after(request, user, response) -> Response`` to replace the
+    gateway's answer once it has handled the request (see :mod:`linkis_magic.local.faults`).
+    """
 
     async def intercept(self, request: Request, user: str | None) -> Response | None: ...
 
@@ -143,22 +150,29 @@ class Gateway:
             injected = await self.faults.intercept(request, user)
             if injected is not None:
                 return injected
-            try:
-                if refusal is not None:
-                    raise refusal
-                if user is None and not public:
-                    raise GatewayError(NOT_LOGGED_IN, MessageStatus.NOT_LOGGED_IN)
-                return await handler(request, user)
-            except results.FileError as error:
-                return GatewayError(error.desc, err_code=error.err_code, service=PUBLIC_SERVICE).response(
-                    None, self.port)
-            except GatewayError as error:
-                method = request.url.path if error.status == MessageStatus.NOT_LOGGED_IN else api_method(request)
-                return error.response(method, self.port)
-            except Exception as error:  # noqa: BLE001 - Linkis answers any other failure as status 1 (§1)
-                return envelope(None, {"errorMsg": {"level": 2, "errCode": None, "desc": str(error)}},
-                                f"{type(error).__name__}: {error}", MessageStatus.ERROR)
+            response = await self._answer(handler, request, user, refusal, public)
+            after = getattr(self.faults, "after", None)
+            return response if after is None else await after(request, user, response)
         return run
+
+    async def _answer(self, handler: Handler, request: Request, user: str | None,
+                      refusal: GatewayError | None, public: bool) -> Response:
+        """The handler's response, or the refusal or error envelope."""
+        try:
+            if refusal is not None:
+                raise refusal
+            if user is None and not public:
+                raise GatewayError(NOT_LOGGED_IN, MessageStatus.NOT_LOGGED_IN)
+            return await handler(request, user)
+        except results.FileError as error:
+            return GatewayError(error.desc, err_code=error.err_code, service=PUBLIC_SERVICE).response(
+                None, self.port)
+        except GatewayError as error:
+            method = request.url.path if error.status == MessageStatus.NOT_LOGGED_IN else api_method(request)
+            return error.response(method, self.port)
+        except Exception as error:  # noqa: BLE001 - Linkis answers any other failure as status 1 (§1)
+            return envelope(None, {"errorMsg": {"level": 2, "errCode": None, "desc": str(error)}},
+                            f"{type(error).__name__}: {error}", MessageStatus.ERROR)
 
     def _identify(self, request: Request, session_only: bool) -> tuple[str | None, GatewayError | None]:
         """The caller, by token headers (or cookies) first, then the session cookie (§2)."""
@@ -187,6 +201,18 @@ async def read_json(request: Request) -> dict:
     if not isinstance(body, dict):
         raise GatewayError("The request body must be a JSON object")
     return body
+
+
+def check_code_size(code: str) -> None:
+    """Refuse code that is not UTF-8 text (lone surrogates from a bad decode) or over the limit."""
+    try:
+        size = len(code.encode("utf-8"))
+    except UnicodeEncodeError as error:
+        raise GatewayError(f"The param executionCode is not valid UTF-8 text (character {error.object[error.start]!r} "
+                           f"at position {error.start})", err_code=20007) from None
+    if size > MAX_CODE_BYTES:
+        raise GatewayError(f"The param executionCode is {size / 2**20:.1f} MiB; this gateway accepts at most "
+                           f"{MAX_CODE_BYTES // 2**20} MiB of code per job", err_code=20007)
 
 
 def int_param(request: Request, name: str, default: int) -> int:
@@ -308,6 +334,7 @@ class EntranceRoutes:
         """Validate what both submit formats share and substitute variables (§4.1, §10)."""
         if code is None or not str(code).strip():
             raise GatewayError("The param executionCode cannot be empty", err_code=20007)
+        check_code_size(str(code))
         creator = self._creator(user, str(labels.get("userCreator") or f"{user}-{DEFAULT_CREATOR}"))
         engine = engine_label.split("-", 1)[0].lower()
         self._check_engine(engine, run_type)
@@ -520,7 +547,7 @@ def build_app(gateway: Gateway) -> Starlette:
     def route(path: str, endpoint: Callable, methods: Sequence[str] = ("GET",)) -> Route:
         return Route(API_PREFIX + path, endpoint, methods=list(methods))
 
-    return Starlette(routes=[
+    app = Starlette(routes=[
         route("/user/login", wrap(users.login, public=True, session_only=True), any_method),
         route("/user/token-login", wrap(users.token_login), any_method),
         route("/user/logout", wrap(users.logout, public=True, session_only=True), any_method),
@@ -544,3 +571,5 @@ def build_app(gateway: Gateway) -> Starlette:
         route("/filesystem/openLog", wrap(files.open_log)),
         route("/filesystem/resultsetToExcel", wrap(files.export)),
     ])
+    app.state.gateway = gateway  # for fault hooks that act on the gateway (expired sessions)
+    return app

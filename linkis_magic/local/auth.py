@@ -87,6 +87,11 @@ class Authenticator:
         with self._lock:
             self._tickets.pop(ticket or "", None)
 
+    def forget_sessions(self) -> None:
+        """Drop every ticket, as a session timeout or a restart does (§2.1)."""
+        with self._lock:
+            self._tickets.clear()
+
 
 def path_uri(path: Path) -> str:
     """How the gateway names a server path to clients (``file:///...``, like Linkis' ``hdfs:///``)."""

@@ -111,6 +111,17 @@ class LocalLinkis:
             time.sleep(0.01)
         return self
 
+    def restart(self) -> "LocalLinkis":
+        """Stop, then start again on the same port and data directory, as a redeployed gateway
+        does: history, logs and results stay; sessions and the entrance's memory do not (§2.1, §4.3)."""
+        given, self._given_dir = self._given_dir, self.data_dir  # keep a temporary dir across the gap
+        self.stop()
+        self._requested_port = self.port
+        try:
+            return self.start()
+        finally:
+            self._given_dir = given
+
     def serve_forever(self, on_ready: Callable[[], None] | None = None) -> None:
         """Serve in the foreground until Ctrl-C (uvicorn handles the signal), then clean up.
 
