@@ -13,6 +13,7 @@ results and engine files). Without one, a temporary directory is used and remove
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import shutil
 import socket
 import tempfile
@@ -62,6 +63,7 @@ class LocalLinkis:
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._socket: socket.socket | None = None
+        self._lock: Any = None  # the open lock file on data_dir while serving
         self._owned_pool = False
         self.data_dir: Path | None = None
         self.gateway: Gateway | None = None
@@ -153,6 +155,7 @@ class LocalLinkis:
         # known before the app exists, so execIDs carry it (§5).
         self._socket.listen(2048)
         self.port = self._socket.getsockname()[1]
+        self._lock_data_dir()
         store = JobStore(self.data_dir / "linkis.db")
         store.fail_unfinished()
         entrance = Entrance(store, self._resolve_pool(), self.data_dir / "users", f"{self.host}:{self.port}",
@@ -160,6 +163,19 @@ class LocalLinkis:
         self.gateway = Gateway(Authenticator(self._users), entrance, self._resolve_supported(), self.port,
                                faults=self._faults)
         return uvicorn.Config(build_app(self.gateway), log_level="warning", lifespan="off", access_log=False)
+
+    def _lock_data_dir(self) -> None:
+        """Own the data directory: a second gateway on it would share DuckDB files (DuckDB
+        refuses) and, on start, mark this one's running jobs as lost by a restart."""
+        self._lock = open(self.data_dir / "gateway.lock", "a+")
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock.close()
+            self._lock = None
+            self._socket.close()
+            self._socket = None
+            raise GatewayStartError(f"another local Linkis is using the data directory {self.data_dir}") from None
 
     def _resolve_pool(self) -> Any:
         if self._engine_pool is None:
@@ -192,6 +208,9 @@ class LocalLinkis:
         if self._owned_pool:
             self._engine_pool.close()
             self._engine_pool, self._owned_pool = None, False
+        if self._lock is not None:
+            self._lock.close()  # closing releases the flock
+            self._lock = None
         if self._given_dir is None and self.data_dir is not None:
             shutil.rmtree(self.data_dir, ignore_errors=True)
 

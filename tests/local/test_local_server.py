@@ -55,6 +55,21 @@ def test_a_taken_port_is_a_clear_error(tmp_path):
             raise AssertionError("start() on a taken port succeeded")
 
 
+def test_a_data_dir_serves_one_gateway_at_a_time(tmp_path):
+    # A second gateway would share the DuckDB files and mark the first one's jobs as lost.
+    with make(data_dir=tmp_path):
+        second = make(data_dir=tmp_path)
+        try:
+            second.start()
+        except GatewayStartError as error:
+            assert "another local Linkis" in str(error)
+        else:
+            second.stop()
+            raise AssertionError("two gateways started on one data directory")
+    with make(data_dir=tmp_path):  # free again once the first has stopped
+        pass
+
+
 class RefuseStatus:
     """A fault that answers entrance status calls with the gateway's bare 500 (§1)."""
 
