@@ -253,6 +253,21 @@ def _creator(value: Any) -> str:
     return text
 
 
+def _user(value: Any) -> str:
+    # The user is the first half of userCreator "<user>-<creator>" (§4.1).
+    text = _text(value)
+    if "-" in text:
+        raise ValueError("Linkis user names cannot contain '-'")
+    return text
+
+
+def _url(value: Any) -> str:
+    text = _text(value).strip()
+    if text != LOCAL and not text.lower().startswith(("http://", "https://")):
+        raise ValueError("expected an http:// or https:// gateway URL, or 'local'")
+    return text
+
+
 def _versions(value: Any) -> dict[str, str]:
     if not isinstance(value, Mapping):
         raise TypeError("expected a table of engine = version")
@@ -266,6 +281,8 @@ _CONVERTERS = {
     "progress": _progress,
     "verify": _flag,
     "creator": _creator,
+    "user": _user,
+    "url": _url,
     "versions": _versions,
 }
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 import atexit
 import dataclasses
 import getpass
+import hashlib
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -163,7 +164,7 @@ class LinkisMagics(Magics):
             self.forget_password(settings.url, settings.user)
             raise
         self.shell.user_ns["_linkis_last"] = job  # set before waiting: failed jobs too
-        frame = finish(job, request, live, settings.limit)
+        frame = finish(job, live, timeout=settings.timeout, limit=settings.limit)
         if request.output:
             self.shell.user_ns[request.output] = frame
         return frame
@@ -204,7 +205,8 @@ class LinkisMagics(Magics):
     def _client_for(self, settings: Settings) -> Any:
         """One client per connection, kept across cells so its session is reused."""
         options = self._connection(settings)
-        key = tuple(sorted((k, repr(v)) for k, v in options.items()))
+        # A digest, so the password is not kept a second time in readable form.
+        key = hashlib.sha256(repr(sorted(options.items())).encode()).hexdigest()
         if key != self._client_key:
             from linkis_magic.client import LinkisClient  # lazily: loading must stay light
 
@@ -279,12 +281,12 @@ def parse_pairs(items: Sequence[str], option: str) -> dict[str, str]:
     return pairs
 
 
-def finish(job: Any, request: CellRequest, live: view.JobView, limit: int | None) -> Any:
+def finish(job: Any, live: view.JobView, *, timeout: float | None, limit: int | None) -> Any:
     """Wait with the live view and fetch the last table; the view ends in a summary whatever
     happens, and failures propagate (the cell must end in error so Run All stops)."""
     frame = None
     try:
-        job.wait(timeout=request.timeout, listener=live)
+        job.wait(timeout=timeout, listener=live)
         frame = last_table(job.results, limit)
     finally:
         if job.status.is_terminal:  # else keep it, so that leaving the kernel kills it
@@ -323,9 +325,17 @@ def start_local(data_dir: str) -> Any:
     if not _LOCAL_SERVERS:
         from linkis_magic.local.server import LocalLinkis  # lazily: it imports the server stack
 
+        from linkis_magic.local.server import GatewayStartError
+
         path = Path(os.path.expanduser(data_dir))
         path.mkdir(parents=True, exist_ok=True)
-        _LOCAL_SERVERS.append(LocalLinkis(data_dir=path).start())
+        try:
+            _LOCAL_SERVERS.append(LocalLinkis(data_dir=path).start())
+        except GatewayStartError:
+            # Another kernel's embedded gateway owns that directory: this kernel gets a
+            # temporary one (removed when it stops), so neither disturbs the other's jobs.
+            _LOCAL_SERVERS.append(LocalLinkis().start())
+            path = _LOCAL_SERVERS[0].data_dir
         view.show_text(f"linkis-magic: no Linkis gateway configured; started the embedded local "
                        f"Linkis at {_LOCAL_SERVERS[0].url} (data in {path}). "
                        "Use %linkis connect URL|PROFILE for a cluster.")
@@ -420,6 +430,7 @@ def _connect(magics: LinkisMagics, rest: str) -> None:
     target = rest.strip()
     if not target or " " in target:
         raise UsageError("usage: %linkis connect URL|PROFILE|local")
+    previous = magics.url, magics.profile
     if "://" in target or target == LOCAL:
         magics.url, magics.profile = target, ""
     else:
@@ -431,7 +442,11 @@ def _connect(magics: LinkisMagics, rest: str) -> None:
         if target not in known:
             raise UsageError(f"unknown profile {target!r} (known: {', '.join(known)})")
         magics.url, magics.profile = "", target
-    settings = magics.settings()
+    try:
+        settings = magics.settings()
+    except UsageError:
+        magics.url, magics.profile = previous  # a refused target leaves the old one in force
+        raise
     where = "the embedded local Linkis" if settings.is_local else settings.url
     who = f" as {settings.user}" if settings.user and not settings.is_local else ""
     view.show_text(f"linkis-magic: cells now run on {where}{who}")

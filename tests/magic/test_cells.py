@@ -133,6 +133,27 @@ def test_timeout_kills_the_job_and_says_so(ip, local_linkis, history):
     assert history.job_info(info.value.task_id)["status"] == "Cancelled"
 
 
+def test_a_timeout_set_with_config_kills_the_job_too(ip, local_linkis, history):
+    magics = ip.magics_manager.registry["LinkisMagics"]
+    before = len(local_linkis.requests)
+    magics.timeout = 1.0
+    try:
+        with pytest.raises(JobTimeout) as info:
+            run(ip, "shell --progress none", "sleep 20")
+    finally:
+        magics.timeout = None
+    assert [k.get("taskID") for k in kills(local_linkis, before)] == [str(info.value.task_id)]
+    assert history.job_info(info.value.task_id)["status"] == "Cancelled"
+
+
+def test_a_user_name_linkis_cannot_carry_is_a_usage_error(ip, local_linkis, monkeypatch):
+    monkeypatch.setenv("LINKIS_USER", "john-doe")
+    submits = count(local_linkis, "/entrance/submit")
+    with pytest.raises(UsageError, match="cannot contain '-'"):
+        run(ip, "hive", "select 1")
+    assert count(local_linkis, "/entrance/submit") == submits
+
+
 @pytest.mark.parametrize(
     ("line", "cell", "message"),
     [

@@ -77,6 +77,12 @@ def test_connect_url_profile_and_back(ip, local_linkis, tmp_path, monkeypatch):
     assert local_linkis.url in shown and local_linkis.token not in shown
 
 
+def test_connect_refuses_a_url_that_is_not_http_and_keeps_the_old_one(ip, local_linkis):
+    with pytest.raises(UsageError, match="http:// or https://"):
+        line(ip, "connect ftp://gateway")
+    assert cell(ip, "hive --progress none", "select 1 as n")["n"].tolist() == [1]
+
+
 def test_nothing_configured_starts_the_embedded_gateway_once(connect, local_linkis, monkeypatch,
                                                              tmp_path):
     ip = connect(local_linkis)
