@@ -12,23 +12,25 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional, Union
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import ReadTimeoutError
+from urllib3.exceptions import ConnectTimeoutError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from .engines import DEFAULT_CREATOR
 from .errors import (
     LinkisAuthError,
     LinkisConnectionError,
+    LinkisError,
     LinkisProtocolError,
     LinkisRequestError,
     LinkisTimeoutError,
 )
-from .job import Job
+from .job import REQUEST_MARKER, Job
 from .results import is_result_file, result_index
 from .protocol import API_PREFIX, TOKEN_CODE_HEADER, TOKEN_USER_HEADER, MessageStatus
 
@@ -40,6 +42,10 @@ except ImportError:  # pragma: no cover - depends on the environment
     _loads = json.loads
 
 Timeout = Union[float, tuple[float, float]]
+
+#: Seconds between searches of job history for a job whose submit lost its answer on the way
+#: back (reset, timeout): the gateway may still be persisting it (§4.1 persists, then answers).
+RECOVERY_WAITS = (0.0, 0.5, 1.0)
 
 
 @dataclass(frozen=True)
@@ -110,6 +116,31 @@ def _is_read_timeout(error: requests.exceptions.RequestException) -> bool:
     return isinstance(reason, ReadTimeoutError)
 
 
+def _connect_failed(error: Optional[BaseException]) -> bool:
+    # Refused, unresolvable, timed out while connecting, or a TLS handshake that failed: the
+    # request never left this machine. urllib3 reports these as a (wrapped) ConnectTimeoutError.
+    if isinstance(error, (requests.exceptions.ConnectTimeout, requests.exceptions.SSLError)):
+        return True
+    reason = getattr(error.args[0], "reason", None) if error is not None and error.args else None
+    return isinstance(reason, ConnectTimeoutError)
+
+
+def _may_have_arrived(error: LinkisError) -> bool:
+    """Whether a failed request may have reached the gateway, which may then have acted on it."""
+    if isinstance(error, LinkisProtocolError):
+        return (error.http_status or 0) >= 500  # a 5xx may come from behind the entrance
+    return isinstance(error, (LinkisConnectionError, LinkisTimeoutError)) and not _connect_failed(error.__cause__)
+
+
+def _request_marker(task: Mapping[str, Any]) -> Optional[str]:
+    """The request marker a job-history task's ``sourceJson`` carries (a JSON string, §7.1)."""
+    try:
+        source = json.loads(task.get("sourceJson") or "{}")
+    except (TypeError, ValueError):
+        return None
+    return source.get(REQUEST_MARKER) if isinstance(source, dict) else None
+
+
 def _excerpt(body: Any) -> str:
     text = body if isinstance(body, str) else json.dumps(body, default=str)
     text = " ".join(text.split())
@@ -121,7 +152,7 @@ class LinkisClient:
 
     Authentication is a password login (session cookie, §2.1) or a token sent as headers on every
     request (§2.2). Every call has a ``(connect, read)`` timeout. GETs are retried on connection
-    errors and 502/503/504 with capped backoff; POSTs never are (a submit must not run twice).
+    errors and 5xx with capped backoff; a POST never is (a submit must not run twice).
     A request refused as not logged in (HTTP 401, status -1) is repeated once after logging in
     again: the gateway refused it before it reached the entrance, so repeating it is harmless.
     """
@@ -164,7 +195,8 @@ class LinkisClient:
             status=retries,
             other=0,
             allowed_methods=frozenset({"GET"}),
-            status_forcelist=(502, 503, 504),
+            # 500 too: a GET is harmless to repeat, and gateways answer 500 for passing trouble (§1).
+            status_forcelist=(500, 502, 503, 504),
             backoff_factor=0.2,
             backoff_max=2.0,
             raise_on_status=False,
@@ -249,8 +281,50 @@ class LinkisClient:
     # -- entrance (§4) -----------------------------------------------------------------------
 
     def submit(self, payload: Mapping[str, Any]) -> dict:
-        """``POST /entrance/submit`` (§4.1) -> ``{"execID", "taskID"}``. Never retried blindly."""
-        return self._call("POST", "/entrance/submit", json=payload)
+        """``POST /entrance/submit`` (§4.1) -> ``{"execID", "taskID"}``. Never retried blindly.
+
+        If the answer is lost after the request may have reached the gateway (a reset, a read
+        timeout, a 5xx), the job is looked up in job history by the request marker in
+        ``payload["source"]`` (:meth:`Job.submit` sets one) and returned if it exists. If it does
+        not, the original error is raised, saying so: sending the job again could run it twice
+        (a slow gateway may still create it), so that is left to the caller.
+        """
+        try:
+            return self._call("POST", "/entrance/submit", json=payload)
+        except (LinkisConnectionError, LinkisTimeoutError, LinkisProtocolError) as error:
+            request_id = (payload.get("source") or {}).get(REQUEST_MARKER)
+            if not request_id or not _may_have_arrived(error):
+                raise
+            return self._recover_submit(error, str(request_id), payload)
+
+    def _recover_submit(self, error: LinkisError, request_id: str, payload: Mapping[str, Any]) -> dict:
+        creator = str((payload.get("labels") or {}).get("userCreator") or "").partition("-")[2] or None
+        # A 5xx means the gateway is done with the request: one look settles it.
+        waits = RECOVERY_WAITS[:1] if isinstance(error, LinkisProtocolError) else RECOVERY_WAITS
+        for wait in waits:
+            time.sleep(wait)
+            try:
+                task = self.find_job(request_id, creator=creator)
+            except LinkisError as lookup:
+                raise type(error)(f"{error.message}; the job may exist, but job history could not be searched "
+                                  f"for request id {request_id}: {lookup.message}",
+                                  http_status=error.http_status) from error
+            if task is not None:
+                return {"execID": task.get("strongerExecId"), "taskID": int(task["taskID"])}
+        raise type(error)(f"{error.message}; job history shows no job with request id {request_id}, so it was "
+                          "not sent again (see %linkis jobs before running it again)",
+                          http_status=error.http_status) from error
+
+    def find_job(self, request_id: str, *, creator: Optional[str] = None, page_size: int = 50) -> Optional[dict]:
+        """The job-history task of this user whose ``source`` carries ``request_id``, or None.
+
+        Only the newest ``page_size`` jobs are searched (``/jobhistory/list`` is newest first, §7.2).
+        """
+        filters: dict[str, Any] = {"pageSize": page_size}
+        if creator:
+            filters["creator"] = creator
+        tasks, _total = self.list_jobs(**filters)
+        return next((task for task in tasks if _request_marker(task) == request_id), None)
 
     def execute(self, payload: Mapping[str, Any]) -> dict:
         """``POST /entrance/execute``, the 0.x format (§4.2) -> ``{"execID", "taskID"}``."""

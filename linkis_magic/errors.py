@@ -66,6 +66,10 @@ class UnknownEngineError(LinkisError, ValueError):
     """An engine name this client does not know how to label."""
 
 
+class InvalidCodeError(LinkisError, ValueError):
+    """Code that cannot be sent: not UTF-8 text. Nothing was sent."""
+
+
 class JobFailed(LinkisError):
     """A job ended Failed, Cancelled or Timeout."""
 

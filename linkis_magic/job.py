@@ -21,12 +21,15 @@ from typing import TYPE_CHECKING, Any, Iterator, Mapping, Optional, Sequence
 
 from .engines import EngineSpec, resolve_engine, user_creator
 from .errors import (
+    InvalidCodeError,
     JobFailed,
     JobInterrupted,
     JobTimeout,
+    LinkisConnectionError,
     LinkisError,
     LinkisProtocolError,
     LinkisRequestError,
+    LinkisTimeoutError,
 )
 from .protocol import LOG_ALL, LOG_ERROR, JobStatus
 from .results import ResultSet, result_index
@@ -41,6 +44,15 @@ _WORKERS = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_pref
 
 #: How many ERROR lines of the log a JobFailed carries.
 ERROR_TAIL = 10
+
+#: The ``source`` key whose value (a fresh uuid per submit) marks a job as this client's, so a
+#: submit whose answer was lost can be found in job history instead of being sent again.
+REQUEST_MARKER = "linkisMagicRequestId"
+
+#: Polls in a row that may fail (gateway unreachable, timing out, answering 5xx) before a wait
+#: gives up: a blip or a gateway restart must not end a notebook cell; a dead gateway must.
+POLL_FAILURES = 5
+_TRANSIENT = (LinkisConnectionError, LinkisTimeoutError, LinkisProtocolError)
 
 
 @dataclass(frozen=True)
@@ -128,8 +140,9 @@ def build_payload(
     """The ``POST /entrance/submit`` body (§4.1).
 
     ``source.linkisMagicRequestId`` marks the job as ours, so it can be found in job history if
-    the submit's answer is lost.
+    the submit's answer is lost. Code that cannot be sent as UTF-8 text is refused here.
     """
+    _check_text(code)
     return {
         "executionContent": {"code": code, "runType": run_type or spec.run_type},
         "params": {
@@ -137,8 +150,16 @@ def build_payload(
             "configuration": {"startup": dict(startup or {}), "runtime": dict(runtime or {})},
         },
         "labels": {"engineType": spec.engine_type, "userCreator": user_creator_label, **(labels or {})},
-        "source": {"linkisMagicRequestId": request_id, **(source or {})},
+        "source": {REQUEST_MARKER: request_id, **(source or {})},
     }
+
+
+def _check_text(code: str) -> None:
+    try:
+        code.encode("utf-8")
+    except UnicodeEncodeError as e:  # lone surrogates, e.g. from bytes decoded with surrogateescape
+        raise InvalidCodeError(f"the code is not valid UTF-8 text ({e.object[e.start]!r} at position "
+                               f"{e.start}); nothing was sent") from None
 
 
 class _Events:
@@ -290,17 +311,31 @@ class Job:
         return self
 
     def _poll(self, events: _Events, poll: PollSchedule, deadline: Optional[float]) -> None:
+        failures = 0
         for delay, kinds in poll.plan(events.details):
             time.sleep(delay if deadline is None else max(0.0, min(delay, deadline - time.monotonic())))
             if deadline is not None and time.monotonic() >= deadline:
                 raise self._time_out(events)
-            if "status" in kinds:
-                self._set_status(self._read_status(), events)
-                if self.status.is_terminal:
+            try:
+                if self._tick(kinds, events):
                     return
-            for kind, read in (("log", self._read_log), ("progress", self._read_progress)):
-                if kind in kinds and self._due(kind) and not read(events):
-                    self._quiet.add(kind)
+            except _TRANSIENT:
+                failures += 1
+                if failures > POLL_FAILURES:
+                    raise
+                continue
+            failures = 0
+
+    def _tick(self, kinds: tuple[str, ...], events: _Events) -> bool:
+        """Send one tick's requests; return whether the job reached a terminal state."""
+        if "status" in kinds:
+            self._set_status(self._read_status(), events)
+            if self.status.is_terminal:
+                return True
+        for kind, read in (("log", self._read_log), ("progress", self._read_progress)):
+            if kind in kinds and self._due(kind) and not read(events):
+                self._quiet.add(kind)
+        return False
 
     def _due(self, kind: str) -> bool:
         """A detail that brought nothing new last time skips one turn: a quiet job costs less."""
@@ -313,8 +348,8 @@ class Job:
         if self.exec_id:
             try:
                 return parse_status(self.client.status(self.exec_id, self.task_id))
-            except LinkisRequestError:
-                pass  # the entrance forgot the job (evicted or restarted, §4.3): ask job history
+            except (LinkisRequestError, LinkisProtocolError):
+                pass  # the entrance forgot the job (§4.3) or its status fails (#2642): ask job history
         return self._take_info(self.client.job_info(self.task_id))
 
     def _set_status(self, status: JobStatus, events: _Events) -> None:
@@ -334,8 +369,8 @@ class Job:
             return False
         try:
             data = self.client.log(self.exec_id, self._from_line)
-        except LinkisRequestError:
-            return False  # finished or evicted (§4.4): the rest comes from openLog at the end
+        except (LinkisRequestError, LinkisProtocolError):
+            return False  # finished, evicted (§4.4) or failing: the rest comes from openLog at the end
         self._errors.extend(log_lines(data.get("log"), LOG_ERROR))
         # Lines are numbered from the fromLine we sent; the returned fromLine is the next one
         # (§4.4). It never moves backwards here, so no line number is reported twice.
@@ -352,7 +387,10 @@ class Job:
         """Read and report progress while the job runs; return whether it changed."""
         if self.status is not JobStatus.RUNNING or not self.exec_id:
             return False
-        data = self.client.progress(self.exec_id)
+        try:
+            data = self.client.progress(self.exec_id)
+        except (LinkisRequestError, LinkisProtocolError):
+            return False  # progress is decoration; the Java SDK also ignores its errors (§4.5)
         progress = parse_progress(data.get("progress"))
         stages = list(data.get("progressInfo") or [])
         if (progress, stages) == (self.progress, self.stages):

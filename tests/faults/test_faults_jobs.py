@@ -1,0 +1,137 @@
+"""Jobs under injected faults: each completes or ends with a clear error, its log arrives exactly
+once and a kill still lands."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from linkis_magic.client import LinkisClient
+from linkis_magic.errors import JobFailed
+from linkis_magic.job import Job
+from linkis_magic.local.faults import Faults
+from linkis_magic.local.jobs import RESTART_ERR_DESC
+from linkis_magic.local.server import LocalLinkis
+from linkis_magic.protocol import JobStatus
+
+from tests.faults.conftest import USERS, LogRecorder, count, logged_lines
+
+#: A shell job that logs 40 numbered lines over about a second.
+CHATTY = "for i in $(seq 1 40); do echo line-$i; sleep 0.025; done"
+
+
+def run_chatty(client: LinkisClient) -> tuple[Job, LogRecorder]:
+    recorder = LogRecorder()
+    job = client.run(CHATTY, engine="shell", listener=recorder)
+    return job, recorder
+
+
+@pytest.mark.parametrize("status", [500, 502, 503])
+def test_a_burst_of_errors_on_status(client: LinkisClient, faults: Faults, status: int):
+    rule = faults.fail(r"/status$", status, times=3)
+    job = client.run("select 41 + 1 as n", engine="hive")
+    assert rule.fired == 3
+    assert job.results[0].to_pandas()["n"].tolist() == [42]
+
+
+def test_spring_and_html_error_pages_on_job_history(client: LinkisClient, faults: Faults):
+    spring = faults.spring_error(r"/jobhistory/\d+/get$", times=2)
+    html = faults.html_error(r"/jobhistory/\d+/get$", 502, times=1)
+    job = client.run("select 'ok' as s", engine="hive")
+    assert (spring.fired, html.fired) == (2, 1)
+    assert job.status is JobStatus.SUCCEED
+
+
+def test_connection_resets_while_polling_lose_no_log_line(client: LinkisClient, faults: Faults):
+    before = faults.reset_connections(r"/status$", times=2)
+    after = faults.reset_connections(r"/log$", times=2, after=True)  # read by the server, reply lost
+    job, recorder = run_chatty(client)
+    assert (before.fired, after.fired) == (2, 2)
+    assert recorder.lines == logged_lines(job)
+    assert sum(line.endswith("line-40") for line in recorder.lines) == 1
+
+
+def test_slow_responses(client: LinkisClient, faults: Faults):
+    rule = faults.delay(r"/(status|log|progress)$", 0.4, times=2)
+    job, recorder = run_chatty(client)
+    assert rule.fired == 2
+    assert recorder.lines == logged_lines(job)
+
+
+def test_a_session_expiring_mid_job_means_one_more_login(client: LinkisClient, gateway: LocalLinkis,
+                                                         faults: Faults):
+    job = Job.submit(client, "sleep 0.5; echo done", engine="shell")
+    since = len(gateway.requests)
+    rule = faults.expire_sessions(r"/status$")
+    job.wait()
+    assert rule.fired == 1
+    assert count(gateway, "/user/login", since) == 1
+    assert job.results[0].text().strip() == "done"
+
+
+def test_an_entrance_that_forgot_its_jobs(client: LinkisClient, gateway: LocalLinkis, faults: Faults):
+    rule = faults.forget_jobs()
+    since = len(gateway.requests)
+    job, recorder = run_chatty(client)
+    assert rule.fired > 0
+    statuses = [r.query for r in gateway.requests[since:] if r.path.endswith("/status")]
+    assert statuses and all(query.get("taskID") == str(job.task_id) for query in statuses)
+    assert recorder.lines == logged_lines(job)  # all of it from openLog at the end, once
+
+
+def test_empty_log_bodies(client: LinkisClient, faults: Faults):
+    rule = faults.empty_log(times=5)
+    job, recorder = run_chatty(client)
+    assert rule.fired >= 1
+    assert recorder.lines == logged_lines(job)
+
+
+def test_progress_as_a_string_with_a_suffix(client: LinkisClient, faults: Faults):
+    rule = faults.progress_as_text("f")
+    job = Job.submit(client, "sleep 0.8; echo done", engine="shell")
+    recorder = LogRecorder()
+    job.wait(listener=recorder)
+    assert rule.fired >= 1 and job.info["progress"].endswith("f")
+    assert job.progress == 1.0
+    assert recorder.progress and all(0.0 <= value <= 1.0 for value in recorder.progress)
+
+
+@pytest.mark.parametrize("fault", ["503", "reset", "forgotten"])
+def test_a_kill_still_lands(client: LinkisClient, gateway: LocalLinkis, faults: Faults, fault: str):
+    job = Job.submit(client, "sleep 30", engine="shell")
+    wait_until(lambda: client.job_info(job.task_id)["status"] == "Running")
+    if fault == "503":
+        rule = faults.fail(r"/kill$", 503, times=2)
+    elif fault == "reset":
+        rule = faults.reset_connections(r"/kill$", times=2)
+    else:
+        rule = faults.forget_jobs()
+    since = len(gateway.requests)
+    outcome = job.kill()
+    assert rule.fired >= 1
+    assert outcome.status is JobStatus.CANCELLED
+    assert client.job_info(job.task_id)["status"] == "Cancelled"
+    assert count(gateway, "/kill", since) == (3 if fault != "forgotten" else 1)
+
+
+def test_a_gateway_restart_mid_job_ends_it_with_a_clear_error(tmp_path):
+    with LocalLinkis(data_dir=tmp_path, users=USERS) as gateway, \
+            LinkisClient(gateway.url, user="alice", password=USERS["alice"]["password"]) as client:
+        job = Job.submit(client, "sleep 30", engine="shell")
+        wait_until(lambda: client.job_info(job.task_id)["status"] == "Running")
+        restarter = threading.Thread(target=gateway.restart)
+        restarter.start()
+        with pytest.raises(JobFailed, match=f"task {job.task_id} ended Failed: {RESTART_ERR_DESC}"):
+            job.wait()
+        restarter.join()
+        # Same port, same data: the same client (logging in again) carries on.
+        assert client.run("select 3 as n", engine="hive").results[0].to_pandas()["n"].tolist() == [3]
+
+
+def wait_until(condition, seconds: float = 20.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached"
+        time.sleep(0.05)

@@ -1,0 +1,89 @@
+"""No job runs twice: a submit whose answer is lost is found in job history by its request marker,
+and one that never reached the entrance is reported, not repeated."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from linkis_magic.client import LinkisClient
+from linkis_magic.errors import LinkisConnectionError, LinkisProtocolError, LinkisTimeoutError
+from linkis_magic.job import REQUEST_MARKER, Job
+from linkis_magic.local.faults import Faults
+from linkis_magic.local.server import LocalLinkis
+
+from tests.faults.conftest import USERS, count
+
+
+def jobs_marked(client: LinkisClient, request_id: str) -> list[int]:
+    tasks, _ = client.list_jobs(pageSize=200)
+    return [task["taskID"] for task in tasks
+            if json.loads(task["sourceJson"] or "{}").get(REQUEST_MARKER) == request_id]
+
+
+def history_size(client: LinkisClient) -> int:
+    return client.list_jobs(pageSize=1)[1]
+
+
+@pytest.mark.parametrize("fault", ["reset", "spring 500", "html 502", "503"])
+def test_an_accepted_submit_whose_answer_is_lost_is_found_not_resent(client: LinkisClient, gateway: LocalLinkis,
+                                                                      faults: Faults, fault: str):
+    submit = r"/entrance/submit$"
+    rule = {"reset": lambda: faults.reset_connections(submit, after=True),
+            "spring 500": lambda: faults.spring_error(submit, after=True),
+            "html 502": lambda: faults.html_error(submit, 502, after=True),
+            "503": lambda: faults.fail(submit, 503, after=True)}[fault]()
+    since = len(gateway.requests)
+    job = Job.submit(client, "select 'once' as s", engine="hive")
+    assert rule.fired == 1
+    assert count(gateway, "/entrance/submit", since) == 1
+    assert jobs_marked(client, job.request_id) == [job.task_id]
+    assert job.wait().results[0].to_pandas()["s"].tolist() == ["once"]
+
+
+def test_a_submit_that_timed_out_is_found_once_the_gateway_persisted_it(gateway: LocalLinkis, faults: Faults):
+    rule = faults.delay(r"/entrance/submit$", 1.5, after=True)
+    with LinkisClient(gateway.url, user="alice", token=USERS["alice"]["token"], timeout=(2.0, 0.5)) as client:
+        since = len(gateway.requests)
+        job = Job.submit(client, "select 1 as n", engine="hive")
+        assert rule.fired == 1
+        assert count(gateway, "/entrance/submit", since) == 1
+        assert jobs_marked(client, job.request_id) == [job.task_id]
+    faults.clear()
+
+
+@pytest.mark.parametrize("fault, error, reason", [
+    ("503", LinkisProtocolError, "HTTP 503"),
+    ("reset", LinkisConnectionError, "Connection aborted"),
+])
+def test_a_submit_that_never_reached_the_entrance_is_reported_not_resent(
+        client: LinkisClient, gateway: LocalLinkis, faults: Faults, fault, error, reason):
+    submit = r"/entrance/submit$"
+    rule = faults.fail(submit, 503) if fault == "503" else faults.reset_connections(submit)
+    jobs_before = history_size(client)
+    since = len(gateway.requests)
+    with pytest.raises(error, match=f"{reason}.*job history shows no job with request id [0-9a-f]{{32}}, "
+                                    "so it was not sent again") as info:
+        Job.submit(client, "select 1", engine="hive")
+    assert rule.fired == 1
+    assert count(gateway, "/entrance/submit", since) == 1
+    assert history_size(client) == jobs_before
+    assert "\n" not in str(info.value)
+
+
+def test_a_gateway_that_cannot_be_reached_is_not_searched():
+    with LinkisClient("http://127.0.0.1:9", user="alice", token="t", retries=0, timeout=(1.0, 1.0)) as client:
+        with pytest.raises(LinkisConnectionError, match="cannot reach") as info:
+            Job.submit(client, "select 1", engine="hive")
+    assert "job history" not in str(info.value)  # refused while connecting: nothing was sent
+
+
+def test_a_timeout_keeps_its_type(gateway: LocalLinkis, faults: Faults):
+    faults.delay(r"/entrance/submit$", 1.0)  # the job is created after the client gave up
+    faults.fail(r"/jobhistory/list$", 503, times=None)
+    with LinkisClient(gateway.url, user="alice", token=USERS["alice"]["token"], timeout=(2.0, 0.3),
+                      retries=0) as client:
+        with pytest.raises(LinkisTimeoutError, match="job history could not be searched"):
+            Job.submit(client, "select 1", engine="hive")
+    faults.clear()
