@@ -62,6 +62,14 @@ class RequestRecord:
     user: str | None
 
 
+#: Query parameters that carry secrets (login accepts them in the query, §2.1): never recorded.
+_SECRET_PARAMS = {"password", "passwdencrypt"}
+
+
+def _recordable(query: Mapping[str, str]) -> dict:
+    return {k: "***" if k.lower() in _SECRET_PARAMS else v for k, v in query.items()}
+
+
 class GatewayError(Exception):
     """A refusal rendered as an envelope; with ``err_code`` it takes Linkis's
     ``"error code(错误码): N, error message(错误信息): desc."`` form (§1, ``catchMsg``)."""
@@ -146,7 +154,7 @@ class Gateway:
         """
         async def run(request: Request) -> Response:
             user, refusal = self._identify(request, session_only)
-            self.requests.append(RequestRecord(request.method, request.url.path, dict(request.query_params), user))
+            self.requests.append(RequestRecord(request.method, request.url.path, _recordable(request.query_params), user))
             injected = await self.faults.intercept(request, user)
             if injected is not None:
                 return injected

@@ -10,7 +10,7 @@ import getpass
 import hmac
 import secrets
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 from urllib.parse import unquote, urlparse
@@ -18,10 +18,10 @@ from urllib.parse import unquote, urlparse
 
 @dataclass(frozen=True)
 class UserCredentials:
-    """A user's password and token."""
+    """A user's password and token (kept out of the repr: gateways get printed in tracebacks)."""
 
-    password: str
-    token: str
+    password: str = field(repr=False)
+    token: str = field(repr=False)
 
 
 class PathRefused(Exception):

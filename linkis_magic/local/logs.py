@@ -101,4 +101,8 @@ class TaskLog:
 
 def read_log_file(path: Path) -> list[str]:
     """Every line of a persisted task log (the caller checks the size limit first)."""
-    return path.read_text(encoding="utf-8", errors="replace").splitlines()
+    # Split on "\n" only, as append() does: splitlines() would also break on "\r", form feeds
+    # and other separators a program may print, and the entrance and openLog would then count
+    # different lines for the same log (§4.4, §8.4).
+    text = path.read_bytes().decode("utf-8", errors="replace")
+    return text.split("\n")[:-1] if text.endswith("\n") else text.split("\n")

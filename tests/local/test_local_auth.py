@@ -101,3 +101,10 @@ def test_requests_are_recorded_with_their_user(scripted_linkis, api):
     record = scripted_linkis.requests[-1]
     assert (record.method, record.path, record.query, record.user) == (
         "GET", API_PREFIX + "/jobhistory/list", {"pageSize": "3"}, scripted_linkis.user)
+
+
+def test_secrets_stay_out_of_reprs_and_the_request_log(local_linkis):
+    requests.post(local_linkis.url + "/api/rest_j/v1/user/login",
+              params={"userName": local_linkis.user, "password": local_linkis.password}, timeout=10)
+    shown = repr(local_linkis.gateway.auth.users) + repr(local_linkis.requests[-50:])
+    assert local_linkis.password not in shown and local_linkis.token not in shown

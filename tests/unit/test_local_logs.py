@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from linkis_magic.local.logs import TaskLog, format_line, level_index, page, to_array
+from linkis_magic.local.logs import TaskLog, format_line, level_index, page, read_log_file, to_array
 
 
 def test_line_format():
@@ -47,3 +47,12 @@ def test_task_log_keeps_file_and_memory_in_step(tmp_path):
     assert len(log.lines()) == 3 and log.lines()[2] == "  at somewhere"
     assert (tmp_path / "log" / "1.log").read_text().splitlines() == log.lines()
     assert log.read(2, 1) == ([log.lines()[1]], 3)
+
+
+def test_the_file_reads_back_the_lines_the_entrance_counts(tmp_path):
+    # "\r" and form feeds are not line breaks for the entrance; openLog must agree (§4.4, §8.4).
+    log = TaskLog(tmp_path / "1.log")
+    log.append("INFO", "p1\rp2")
+    log.append("INFO", "x\x0cy\n\nafter a blank line")
+    assert read_log_file(tmp_path / "1.log") == log.lines()
+    assert len(log.lines()) == 4

@@ -64,6 +64,10 @@ class PythonEngine(Engine):
                 self._current = ctx
             output = _JobOutput(ctx, process.stdout)
             try:
+                # A kill that came while the engine was starting found no job to stop (cancel()
+                # checks _current); now that _current is set, any later kill will find it.
+                if ctx.cancelled.is_set():
+                    raise EngineError("The job was cancelled")
                 self._stderr_done.clear()
                 _send(process, {"code": ctx.code})
                 output.relay()
