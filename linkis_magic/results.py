@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Sequence
 
 import numpy as np
 
+from .errors import LinkisProtocolError
 from .protocol import MAX_PAGE_SIZE, RESULT_TABLE
 
 if TYPE_CHECKING:
@@ -157,15 +158,30 @@ def convert_column(cells: Sequence[Any], data_type: Any) -> Any:
 
 
 def to_frame(columns: Sequence[dict], rows: Sequence[Sequence[Any]]) -> "pd.DataFrame":
-    """A typed DataFrame from ``openFile`` metadata and ``fileContent`` rows."""
+    """A typed DataFrame from ``openFile`` metadata and ``fileContent`` rows.
+
+    Raises :class:`LinkisProtocolError` for a page that is not a table of that many columns.
+    """
     import pandas as pd
 
+    _check_page(columns, rows)
     names = [str(c.get("columnName", f"col{i}")) for i, c in enumerate(columns)]
     cells = list(zip(*rows)) if rows else [()] * len(columns)
     data = {i: convert_column(col, c.get("dataType")) for i, (col, c) in enumerate(zip(cells, columns))}
     frame = pd.DataFrame(data, copy=False)
     frame.columns = names  # set afterwards: a dict would merge duplicate column names
     return frame
+
+
+def _check_page(columns: Any, rows: Any) -> None:
+    if not isinstance(columns, list) or not all(isinstance(c, dict) for c in columns):
+        raise LinkisProtocolError(f"result page metadata is not a list of columns: {str(columns)[:80]!r}")
+    if not isinstance(rows, list):
+        raise LinkisProtocolError(f"result page fileContent is not a list of rows: {str(rows)[:80]!r}")
+    if not set(map(type, rows)) <= {list, tuple}:
+        raise LinkisProtocolError("result page fileContent holds something other than rows")
+    if columns and set(map(len, rows)) - {len(columns)}:  # no columns: a text result's lines
+        raise LinkisProtocolError(f"result page rows do not have the {len(columns)} cells its metadata names")
 
 
 class ResultSet:
