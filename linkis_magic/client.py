@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Mapping, Optional, Union
 
 import requests
@@ -245,7 +245,13 @@ class LinkisClient:
                 f"{_excerpt(resp.content.decode('utf-8', 'replace'))}",
                 http_status=resp.status_code,
             ) from None
-        return parse_envelope(resp.status_code, body, where=f"{method} {path}: ")
+        envelope = parse_envelope(resp.status_code, body, where=f"{method} {path}: ")
+        return replace(envelope, message=self._redact(envelope.message))
+
+    def _redact(self, text: str) -> str:
+        """``text`` with our token masked: Linkis quotes a refused token back in its message
+        (§2.2), and messages end up in notebook outputs. (No Linkis message quotes a password.)"""
+        return text.replace(self._token, "***") if self._token else text
 
     def _call(self, method: str, path: str, **kwargs: Any) -> dict:
         """Send one request, log in first or again if needed, and unwrap the envelope."""

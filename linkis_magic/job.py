@@ -121,7 +121,10 @@ def log_lines(log: Any, level: int = LOG_ALL) -> list[str]:
     """Lines of one level of a log answer: a 4-string array, or ``""`` on a reader error (§4.4)."""
     if not isinstance(log, list) or len(log) <= level or not log[level]:
         return []
-    return str(log[level]).splitlines()
+    # "\n" only: the gateway joins lines with it, and splitlines() would also break on "\r" or
+    # form feeds inside a line, so the same log would be counted differently by us and by it.
+    text = str(log[level])
+    return text.split("\n")[:-1] if text.endswith("\n") else text.split("\n")
 
 
 def build_payload(
@@ -220,6 +223,7 @@ class Job:
         self._started = time.monotonic()
         self._ended: Optional[float] = None
         self._from_line = 1  # next log line to ask for; lines are 1-based (§4.4)
+        self._shown = 0  # non-blank log lines reported so far
         self._errors: deque[str] = deque(maxlen=ERROR_TAIL)
         self._quiet: set[str] = set()  # details whose last read brought nothing new
         self._results: Optional[list[ResultSet]] = None
@@ -301,11 +305,11 @@ class Job:
             deadline = None if timeout is None else time.monotonic() + timeout
             try:
                 self._poll(events, poll, deadline)
+                self._finish(events)  # inside: a press while reading history or the log counts too
             except KeyboardInterrupt:
                 interrupted = self._interrupt()
                 events("on_state", self)
                 raise interrupted from None
-            self._finish(events)
         if self.status is not JobStatus.SUCCEED:
             raise self._failure()
         return self
@@ -315,7 +319,10 @@ class Job:
         for delay, kinds in poll.plan(events.details):
             time.sleep(delay if deadline is None else max(0.0, min(delay, deadline - time.monotonic())))
             if deadline is not None and time.monotonic() >= deadline:
-                raise self._time_out(events)
+                timed_out = self._time_out(events)
+                if timed_out is None:
+                    return  # it succeeded just as the time ran out
+                raise timed_out
             try:
                 if self._tick(kinds, events):
                     return
@@ -380,6 +387,7 @@ class Job:
     def _emit_log(self, lines: list[str], events: _Events) -> bool:
         lines = [line for line in lines if line.strip()]
         if lines:
+            self._shown += len(lines)
             events("on_log", self, lines)
         return bool(lines)
 
@@ -422,10 +430,10 @@ class Job:
         except LinkisRequestError:
             return  # the log is for reading, not the job's outcome; errDesc still says why
         self._errors = deque(log_lines(log, LOG_ERROR), maxlen=ERROR_TAIL)
-        # The entrance counted every line it gave us, blank ones included (§4.4), so the lines
-        # not yet seen start at that count in the file.
-        self._emit_log(log_lines(log)[self._from_line - 1:], events)
-        self._from_line = max(self._from_line, len(log_lines(log)) + 1)
+        # The entrance counts blank lines in fromLine, openLog drops them (§4.4, §8.4): skip the
+        # non-blank lines already reported, whichever way this gateway treats blank ones.
+        lines = [line for line in log_lines(log) if line.strip()]
+        self._emit_log(lines[self._shown:], events)
 
     def _failure(self) -> JobFailed:
         info = self.info or {}
@@ -439,10 +447,12 @@ class Job:
     def kill(self, confirm_within: float = 10.0) -> KillOutcome:
         """Kill the job and wait up to ``confirm_within`` seconds for job history to confirm it."""
         started = time.monotonic()
-        if not self.status.is_terminal:
-            # taskID lets the entrance kill a job it has forgotten (§4.6).
-            self.client.kill(self.exec_id or str(self.task_id), self.task_id)
-            self._confirm_end(started + confirm_within)
+        if self.status.is_terminal:
+            return KillOutcome(self.status, 0.0,
+                               f"task {self.task_id} had already ended {self.status.value}")
+        # taskID lets the entrance kill a job it has forgotten (§4.6).
+        self.client.kill(self.exec_id or str(self.task_id), self.task_id)
+        self._confirm_end(started + confirm_within)
         seconds = time.monotonic() - started
         if self.status.is_terminal:
             return KillOutcome(self.status, seconds,
@@ -472,8 +482,15 @@ class Job:
         self._ended = time.monotonic()
         return JobInterrupted(self.task_id, outcome.message)
 
-    def _time_out(self, events: _Events) -> JobTimeout:
-        outcome = self.kill()
+    def _time_out(self, events: _Events) -> Optional[JobTimeout]:
+        """Kill a job that ran out of time; None if it turned out to have succeeded."""
+        try:
+            outcome = self.kill()
+        except LinkisError as e:
+            return JobTimeout(f"task {self.task_id} did not finish in time, and killing it failed: {e}",
+                              task_id=self.task_id, status=self.status, log_tail=list(self._errors))
+        if self.status is JobStatus.SUCCEED:
+            return None
         self._done = True
         self._ended = time.monotonic()
         events("on_state", self)

@@ -9,6 +9,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from linkis_magic.client import LinkisClient
 from linkis_magic.errors import (
+    LinkisAuthError,
     LinkisConnectionError,
     LinkisProtocolError,
     LinkisRequestError,
@@ -109,3 +110,12 @@ def test_a_submit_is_never_repeated(faulty_client: LinkisClient, faulty_linkis: 
     with pytest.raises(LinkisProtocolError, match="HTTP 503"):
         Job.submit(faulty_client, "select 1", engine="hive")
     assert sum(r.path.endswith("/entrance/submit") for r in faulty_linkis.requests[start:]) == 1
+
+
+def test_a_refused_token_is_not_repeated_in_the_error(local_linkis: LocalLinkis):
+    # Linkis quotes the refused token in its message (§2.2); it must not reach a notebook.
+    token = "not-the-token-0123456789abcdef"
+    with LinkisClient(local_linkis.url, user=local_linkis.user, token=token) as bad:
+        with pytest.raises(LinkisAuthError) as info:
+            bad.job_info(1)
+    assert "***" in str(info.value) and token not in str(info.value)

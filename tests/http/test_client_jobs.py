@@ -60,6 +60,24 @@ def test_every_log_line_is_seen_exactly_once(client: LinkisClient):
     assert len(seen.lines) == len(set(seen.lines))  # nothing else repeated either
 
 
+def test_odd_line_breaks_and_blank_lines_do_not_repeat_or_lose_lines(client: LinkisClient):
+    # "\r" and form feeds are inside a line for Linkis; blank lines count in fromLine but are not
+    # in openLog (§4.4, §8.4). The sleep lets the live log read part of it before the end.
+    code = ('import time\nprint("p1\\rp2")\nprint("x\\x0cy")\nprint()\nprint("before")\n'
+            'time.sleep(1.5)\nprint("after")')
+    seen = Recorder()
+    client.run(code, engine="python", listener=seen)
+    printed = [line.split(" INFO ", 1)[1] for line in seen.lines if " INFO " in line]
+    assert [p for p in printed if p in ("p1\rp2", "x\x0cy", "before", "after")] == \
+        ["p1\rp2", "x\x0cy", "before", "after"]
+    assert len(seen.lines) == len(set(seen.lines))
+
+
+def test_killing_a_finished_job_says_it_had_ended(client: LinkisClient):
+    job = client.run("echo done", engine="shell")
+    assert job.kill().message == f"task {job.task_id} had already ended Succeed"
+
+
 def test_the_whole_log_afterwards(client: LinkisClient):
     job = client.run('echo "hello log"', engine="shell")
     assert "hello log" in job.log_text()
