@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Mapping, Optional
 
 from .errors import UnknownEngineError
+from .protocol import DEFAULT_VERSIONS  # re-exported: the versions a caller may override
 
 #: Our creator. Linkis appends ``limit 5000`` to SQL from creator ``IDE`` (§4.1), so never use it.
 DEFAULT_CREATOR = "LINKISMAGIC"
@@ -27,18 +28,6 @@ KNOWN_ENGINES: Mapping[str, tuple[str, str]] = {
     "trino": ("trino", "tsql"),
     "presto": ("presto", "psql"),
 }
-
-#: Versions seeded by Linkis 1.8.0 (§9); real deployments differ, so callers may override them.
-DEFAULT_VERSIONS: Mapping[str, str] = {
-    "hive": "3.1.3",
-    "spark": "3.2.1",
-    "python": "python2",
-    "shell": "1",
-    "jdbc": "4",
-    "trino": "371",
-    "presto": "0.234",
-}
-
 
 @dataclass(frozen=True)
 class EngineSpec:

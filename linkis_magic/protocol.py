@@ -18,6 +18,18 @@ SESSION_COOKIE = "linkis_user_session_ticket_id_v1"
 TOKEN_CODE_HEADER = "Token-Code"
 TOKEN_USER_HEADER = "Token-User"
 
+#: Engine versions a Linkis 1.8.0 install registers by default (§9); deployments differ, so the
+#: client lets users override them, and the local gateway fills them in for ``/entrance/execute``.
+DEFAULT_VERSIONS = {
+    "hive": "3.1.3",
+    "spark": "3.2.1",
+    "python": "python2",
+    "shell": "1",
+    "jdbc": "4",
+    "trino": "371",
+    "presto": "0.234",
+}
+
 #: Largest ``pageSize`` ``/filesystem/openFile`` accepts (§8.2, error 80034 above it).
 MAX_PAGE_SIZE = 100_000
 

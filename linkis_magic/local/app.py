@@ -26,15 +26,12 @@ from linkis_magic.local.jobs import Entrance, JobRequest, task_vo
 from linkis_magic.local.logs import DEFAULT_LOG_SIZE, to_array
 from linkis_magic.local.variables import substitute
 from linkis_magic.protocol import (
-    API_PREFIX, HTTP_STATUS, SESSION_COOKIE, TOKEN_CODE_HEADER, TOKEN_USER_HEADER, MessageStatus,
+    API_PREFIX, DEFAULT_VERSIONS, HTTP_STATUS, SESSION_COOKIE, TOKEN_CODE_HEADER, TOKEN_USER_HEADER, MessageStatus,
 )
 
 ENTRANCE_SERVICE = "linkis-cg-entrance"
 PUBLIC_SERVICE = "linkis-ps-publicservice"
 DEFAULT_CREATOR = "IDE"
-#: Versions a bare engine name gets on ``/entrance/execute`` (§9, release 1.8.0 defaults).
-DEFAULT_VERSIONS = {"spark": "3.2.1", "hive": "3.1.3", "python": "python2", "shell": "1", "jdbc": "4",
-                    "presto": "0.234", "trino": "371"}
 SESSION_TIMEOUT_MS = 3_600_000
 #: The most code one job may carry. Linkis itself sets no documented bound, but every gateway has
 #: one (request size, the history column); this one refuses with a message that names it.
