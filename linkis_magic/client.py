@@ -228,7 +228,10 @@ class LinkisClient:
     def _send(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         url = f"{self.url}{API_PREFIX}{path}"
         try:
-            return self._session.request(method, url, timeout=self.timeout, **kwargs)
+            # verify per request: requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override the
+            # session's verify (psf/requests#3829), which would drop ca_bundle and verify=False.
+            return self._session.request(method, url, timeout=self.timeout, verify=self._session.verify,
+                                         **kwargs)
         except requests.exceptions.RequestException as e:
             if _is_read_timeout(e):
                 raise LinkisTimeoutError(f"{method} {path}: no answer from {self.url} within "

@@ -1,0 +1,180 @@
+"""Bad input ends in one clear line and sends nothing (or is refused by the gateway and nothing is
+lost); awkward but valid input (huge log lines, wide results) goes through whole."""
+
+from __future__ import annotations
+
+import socket
+import ssl
+import subprocess
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from IPython.core.error import UsageError
+
+from linkis_magic.client import LinkisClient
+from linkis_magic.errors import (
+    InvalidCodeError, LinkisAuthError, LinkisConnectionError, LinkisRequestError, UnknownEngineError,
+)
+from linkis_magic.job import Job
+from linkis_magic.local.app import MAX_CODE_BYTES
+from linkis_magic.local.server import LocalLinkis
+
+from tests.badinput.conftest import submits
+
+
+def one_line(error: BaseException) -> str:
+    """The headline a notebook shows for the error (details such as errCode may follow on
+    their own lines); the message itself must be a single line."""
+    render = getattr(error, "_render_traceback_", None)
+    lines = render() if render else [f"{type(error).__name__}: {error}"]
+    assert "\n" not in str(error) and all("\n" not in line for line in lines), lines
+    return lines[0]
+
+
+@pytest.mark.parametrize("line, cell, message", [
+    ("flink", "select 1", "unknown engine 'flink'; known engines: hive, spark"),
+    ("hive", "   \n\t\n", "the cell is empty"),
+    ("hive --limit many", "select 1", "argument --limit: invalid int value: 'many'"),
+    ("hive --limit 0", "select 1", "--limit must be a positive number of rows"),
+    ("hive --var novalue", "select 1", "--var needs NAME=VALUE, not 'novalue'"),
+    ("hive --conf =1", "select 1", "--conf needs NAME=VALUE"),
+    ("hive --timeout -3", "select 1", "--timeout must be a positive number of seconds"),
+    ("hive -o 1df", "select 1", "-o needs a Python variable name"),
+    ("hive --progress loud", "select 1", "invalid choice: 'loud'"),
+    ("hive 'unclosed", "select 1", "cannot parse the options"),
+    ("", "select 1", "the following arguments are required: engine"),
+])
+def test_bad_cells_are_usage_errors_and_send_nothing(shell, local_linkis: LocalLinkis, line, cell, message):
+    before = submits(local_linkis)
+    with pytest.raises(UsageError) as info:
+        shell.run_cell_magic("linkis", line, cell)
+    assert message in one_line(info.value)
+    assert submits(local_linkis) == before
+
+
+def test_an_unknown_engine_from_python_is_refused_before_sending(client: LinkisClient, local_linkis: LocalLinkis):
+    before = submits(local_linkis)
+    with pytest.raises(UnknownEngineError, match="unknown engine 'impala'") as info:
+        Job.submit(client, "select 1", engine="impala")
+    one_line(info.value)
+    assert submits(local_linkis) == before
+
+
+@pytest.mark.parametrize("code", ["select '\udcff' as s", "echo \ud800"])
+def test_text_that_is_not_utf8_is_refused_before_sending(shell, local_linkis: LocalLinkis, code):
+    before = submits(local_linkis)
+    with pytest.raises(InvalidCodeError, match="not valid UTF-8 text .* at position") as info:
+        shell.run_cell_magic("linkis", "hive", code)
+    assert isinstance(info.value, ValueError)
+    one_line(info.value)
+    assert submits(local_linkis) == before
+
+
+def test_a_10_mb_cell_is_refused_by_the_gateway_naming_its_limit(client: LinkisClient):
+    code = "select 1 as n -- " + "x" * (10 * 2**20)
+    jobs_before = client.list_jobs(pageSize=1)[1]
+    with pytest.raises(LinkisRequestError, match=f"10.0 MiB; this gateway accepts at most "
+                                                 f"{MAX_CODE_BYTES // 2**20} MiB of code per job") as info:
+        Job.submit(client, code, engine="hive")
+    assert info.value.err_code == 20007 and info.value.http_status == 400
+    one_line(info.value)
+    assert client.list_jobs(pageSize=1)[1] == jobs_before  # refused whole: no half-made job
+
+
+def test_code_just_under_the_limit_runs(client: LinkisClient):
+    code = "select 1 as n -- " + "x" * (MAX_CODE_BYTES - 100)
+    assert client.run(code, engine="hive").results[0].to_pandas()["n"].tolist() == [1]
+
+
+class Lines:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def on_log(self, job, lines: list[str]) -> None:
+        self.lines.extend(lines)
+
+
+def test_a_100000_character_log_line_arrives_whole_and_once(client: LinkisClient):
+    listener = Lines()
+    job = client.run("head -c 100000 /dev/zero | tr '\\0' x; echo", engine="shell", listener=listener)
+    long = [line for line in listener.lines if "x" * 1000 in line]
+    assert len(long) == 1 and long[0].endswith("x" * 100_000) and "x" * 100_001 not in long[0]
+    assert job.results[0].text().strip() == "x" * 100_000
+
+
+def test_a_1000_column_result(client: LinkisClient):
+    columns = ", ".join(f"{i} as c{i}" for i in range(1000))
+    frame = client.run(f"select {columns}", engine="hive").results[0].to_pandas()
+    assert frame.shape == (1, 1000)
+    assert list(frame.columns[:3]) == ["c0", "c1", "c2"] and frame.iloc[0].tolist() == list(range(1000))
+
+
+def test_a_wrong_password_is_one_line_without_the_password(local_linkis: LocalLinkis):
+    wrong = "Wrong-Horse-Battery-9"
+    with LinkisClient(local_linkis.url, user=local_linkis.user, password=wrong) as client:
+        with pytest.raises(LinkisAuthError, match="login as .* failed: wrong user name or password") as info:
+            client.job_info(1)
+    text = one_line(info.value)
+    assert wrong not in text and wrong not in repr(info.value) and wrong not in repr(client)
+
+
+def test_an_unreachable_gateway_is_one_line():
+    with socket.socket() as probe:  # bound, never listening: connections are refused
+        probe.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{probe.getsockname()[1]}"
+        with LinkisClient(url, user="alice", token="tk", retries=0) as client:
+            with pytest.raises(LinkisConnectionError, match=f"cannot reach {url}") as info:
+                Job.submit(client, "select 1", engine="hive")
+    one_line(info.value)
+
+
+# -- TLS ----------------------------------------------------------------------------------
+
+class _LinkisLike(BaseHTTPRequestHandler):
+    """Answers every GET with a Linkis envelope holding a job-history task."""
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        body = b'{"method":"/api/jobhistory/1/get","status":0,"message":"OK","data":{"task":{"taskID":1}}}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def tls_server(tmp_path: Path):
+    """An HTTPS server on loopback with a self-signed certificate made now; yields (url, cert)."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+                    "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key),
+                    "-out", str(cert)], check=True, capture_output=True, timeout=60)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _LinkisLike)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"https://127.0.0.1:{server.server_address[1]}", str(cert)
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+def test_a_certificate_that_fails_verification_is_refused_by_default(tls_server):
+    url, _cert = tls_server
+    with LinkisClient(url, user="alice", token="tk", retries=0) as client:
+        with pytest.raises(LinkisConnectionError, match="CERTIFICATE_VERIFY_FAILED") as info:
+            client.job_info(1)
+    one_line(info.value)
+
+
+def test_a_ca_bundle_makes_the_certificate_trusted(tls_server):
+    url, cert = tls_server
+    with LinkisClient(url, user="alice", token="tk", ca_bundle=cert) as client:
+        assert client.job_info(1) == {"taskID": 1}
