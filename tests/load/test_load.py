@@ -1,0 +1,122 @@
+"""Load: many jobs at once from several users, and many cells in one kernel.
+
+The figures (wall time, jobs per second) are printed for docs/reliability.md (``pytest -s``);
+timings are reported, never asserted.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Iterator
+
+import pytest
+from IPython.testing import globalipapp
+
+from linkis_magic.client import LinkisClient
+from linkis_magic.config import ENV_VARS
+from linkis_magic.local.server import LocalLinkis
+from linkis_magic.magic import LinkisMagics
+
+USERS = {f"user{n}": {"password": f"load-pw-{n}", "token": f"load-token-{n}"} for n in range(5)}
+JOBS = 50
+LINES = 30
+
+
+class Lines:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def on_log(self, job, lines: list[str]) -> None:
+        self.lines.extend(lines)
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalLinkis]:
+    with LocalLinkis(data_dir=tmp_path_factory.mktemp("load"), users=USERS) as started:
+        yield started
+
+
+def one_job(gateway: LocalLinkis, number: int) -> tuple[str, int, list[str], object, str]:
+    """Job ``number``: every user alternates SQL and shell; half log in with a password."""
+    user = f"user{number % 5}"
+    secret = {"password": USERS[user]["password"]} if number % 2 else {"token": USERS[user]["token"]}
+    with LinkisClient(gateway.url, user=user, **secret) as client:
+        listener = Lines()
+        if number % 2:
+            job = client.run(f"select {number} as n, '{user}' as u", engine="hive", listener=listener)
+            value = job.results[0].to_pandas().to_dict("records")
+        else:
+            code = f"for k in $(seq 1 {LINES}); do echo {user}-{number}-$k; sleep 0.01; done"
+            job = client.run(code, engine="shell", listener=listener)
+            value = job.results[0].text()
+        whole = [line for line in job.log_text().splitlines() if line.strip()]
+        return user, job.task_id, listener.lines, value, "\n".join(whole)
+
+
+def test_50_concurrent_jobs_from_5_users(gateway: LocalLinkis):
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=JOBS) as pool:
+        outcomes = list(pool.map(lambda n: one_job(gateway, n), range(JOBS)))
+    seconds = time.monotonic() - started
+    print(f"\nload: {JOBS} jobs from 5 users in {seconds:.1f} s ({JOBS / seconds:.1f} jobs/s), "
+          f"{len(gateway.requests)} requests")
+    assert len({task_id for _, task_id, *_ in outcomes}) == JOBS
+    for number, (user, _task, streamed, value, whole) in enumerate(outcomes):
+        assert streamed == whole.splitlines()  # every line once, in order
+        if number % 2:
+            assert value == [{"n": number, "u": user}]
+        else:
+            expected = [f"{user}-{number}-{k}" for k in range(1, LINES + 1)]
+            assert value.split() == expected
+            assert [line.rsplit(" ", 1)[-1] for line in streamed if f"{user}-{number}-" in line] == expected
+
+
+def open_fds() -> tuple[int, int]:
+    """(all open file descriptors, sockets) of this process."""
+    links = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            links.append(os.readlink(f"/proc/self/fd/{fd}"))
+        except OSError:  # closed while listing
+            continue
+    return len(links), sum(link.startswith("socket:") for link in links)
+
+
+@pytest.fixture
+def shell(gateway: LocalLinkis, monkeypatch, tmp_path) -> Iterator[object]:
+    for name in ENV_VARS:
+        monkeypatch.delenv(name, raising=False)
+    (tmp_path / "config.toml").touch()
+    monkeypatch.setenv("LINKIS_CONFIG", str(tmp_path / "config.toml"))
+    monkeypatch.setenv("LINKIS_URL", gateway.url)
+    monkeypatch.setenv("LINKIS_USER", "user0")
+    monkeypatch.setenv("LINKIS_PASSWORD", USERS["user0"]["password"])
+    globalipapp.start_ipython()
+    ip = globalipapp.get_ipython()
+    magics = LinkisMagics(ip)
+    ip.register_magics(magics)
+    yield ip
+    magics.close()
+    ip.user_ns.pop("_linkis_last", None)
+
+
+@pytest.mark.parametrize("progress", ["none", "text"])
+def test_fds_and_threads_do_not_grow_across_magic_runs(shell, progress: str):
+    runs = 200 if progress == "none" else 50
+    line = f"hive --progress {progress}"
+    for n in range(10):  # warm up: connection pools, worker threads
+        shell.run_cell_magic("linkis", line, f"select {n} as n")
+    threads, (fds, sockets) = threading.active_count(), open_fds()
+    started = time.monotonic()
+    for n in range(runs):
+        frame = shell.run_cell_magic("linkis", line, f"select {n} as n")
+        assert frame["n"].tolist() == [n]
+    seconds = time.monotonic() - started
+    fds_after, sockets_after = open_fds()
+    print(f"\nmagic: {runs} cells (--progress {progress}) in {seconds:.1f} s; threads {threads} -> "
+          f"{threading.active_count()}, fds {fds} -> {fds_after}, sockets {sockets} -> {sockets_after}")
+    assert threading.active_count() <= threads
+    assert fds_after <= fds and sockets_after <= sockets
