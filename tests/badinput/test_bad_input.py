@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+import requests
 from IPython.core.error import UsageError
 
 from linkis_magic.client import LinkisClient
@@ -20,6 +21,7 @@ from linkis_magic.errors import (
 from linkis_magic.job import Job
 from linkis_magic.local.app import MAX_CODE_BYTES
 from linkis_magic.local.server import LocalLinkis
+from linkis_magic.protocol import API_PREFIX, TOKEN_CODE_HEADER, TOKEN_USER_HEADER
 
 from tests.badinput.conftest import submits
 
@@ -178,3 +180,13 @@ def test_a_ca_bundle_makes_the_certificate_trusted(tls_server):
     url, cert = tls_server
     with LinkisClient(url, user="alice", token="tk", ca_bundle=cert) as client:
         assert client.job_info(1) == {"taskID": 1}
+
+
+def test_the_gateway_itself_refuses_code_that_is_not_utf8(local_linkis: LocalLinkis):
+    # Another client may send JSON escapes of lone surrogates; the gateway refuses before persisting.
+    body = ('{"executionContent": {"code": "select \'\\udcff\'", "runType": "hql"}, '
+            '"labels": {"engineType": "hive-3.1.3", "userCreator": "%s-LINKISMAGIC"}}' % local_linkis.user)
+    answer = requests.post(local_linkis.url + API_PREFIX + "/entrance/submit", data=body, timeout=10,
+                           headers={"Content-Type": "application/json", TOKEN_USER_HEADER: local_linkis.user,
+                                    TOKEN_CODE_HEADER: local_linkis.token}).json()
+    assert answer["status"] == 1 and "not valid UTF-8 text" in answer["message"]
