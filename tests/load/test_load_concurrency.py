@@ -1,6 +1,6 @@
 """Load: many jobs at once from several users, and many cells in one kernel.
 
-The figures (wall time, jobs per second) are printed for docs/reliability.md (``pytest -s``);
+The figures (wall time, jobs per second) are printed for the README's Reliability section (``pytest -s``);
 timings are reported, never asserted.
 """
 
