@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: install chromium demo test test-fast notebooks lab local bench clean
+.PHONY: install system-deps demo test test-fast notebooks lab local bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,11 +18,16 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# Debian's chromium for the browser tests (Playwright cannot download its own browsers here).
-chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "installing Debian's chromium for the browser tests"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+# Debian packages the tests use: chromium for the browser tests (Playwright cannot download its
+# own browsers here) and openssl to make a throwaway TLS certificate.
+system-deps:
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v openssl >/dev/null 2>&1 || missing="$$missing openssl"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
 
 demo: install
 	$(PY) -m linkis_magic.demo notebooks/quickstart.ipynb
@@ -30,7 +35,7 @@ demo: install
 NBVAL := --nbval --nbval-current-env --nbval-cell-timeout=120 \
 	--nbval-sanitize-with notebooks/nbval-sanitize.cfg
 
-test: install chromium
+test: install system-deps
 	$(PY) -m pytest -p no:cacheprovider -ra tests notebooks $(NBVAL)
 
 # Everything but the browser tests, for a quick loop while developing.
