@@ -55,6 +55,7 @@ class Row:
 
     def as_json(self) -> dict:
         data = asdict(self)
+        data["figure"] = None if self.figure != self.figure else self.figure  # NaN is not JSON
         data["comparison"] = self.comparison()
         return data
 
@@ -71,7 +72,7 @@ def percentile(values: Sequence[float], share: float) -> float:
 
 
 def fmt(value: Optional[float], unit: str) -> str:
-    if value is None:
+    if value is None or value != value:  # None or NaN: nothing measured
         return "—"
     digits = 0 if abs(value) >= 100 else 1 if abs(value) >= 10 else 2
     return f"{value:,.{digits}f} {unit}".strip()

@@ -39,6 +39,7 @@ class Interrupt:
 
     def __init__(self, bench: Bench, task_id: Callable[[], Optional[int]], delay: float) -> None:
         self.sent_ms = 0.0
+        self.failure = ""
         self._main = threading.main_thread().ident
         self._watcher = PlainLinkis(bench.url, bench.gateway.user, bench.token())
         self._thread = threading.Thread(target=self._fire, args=(task_id, delay), daemon=True)
@@ -52,8 +53,12 @@ class Interrupt:
         try:
             while not self._running(task_id()):
                 if time.monotonic() > deadline:
-                    return  # never interrupt at a random moment: the wait runs into the job's end
+                    self.failure = "the job was not seen Running within 20 s"
+                    return  # never interrupt at a random moment
                 time.sleep(0.02)
+        except Exception as error:  # reported by join(), in the main thread
+            self.failure = f"watching the job failed: {error!r}"
+            return
         finally:
             self._watcher.close()
         time.sleep(delay)
@@ -61,7 +66,10 @@ class Interrupt:
         signal.pthread_kill(self._main, signal.SIGINT)
 
     def join(self) -> None:
+        """Wait for the thread; raise if it never sent the SIGINT."""
         self._thread.join(30)
+        if self.failure:
+            raise RuntimeError(f"no SIGINT sent: {self.failure}")
 
 
 def cancelled_ms(bench: Bench, task_id: int) -> float:
@@ -78,6 +86,9 @@ def ours(bench: Bench, delay: float) -> tuple[float, float]:
         job.wait(listener=Counter())
     except JobInterrupted:
         raised = now_ms()
+    else:
+        interrupt.join()
+        raise RuntimeError(f"Job.wait() returned {job.status.value} despite the SIGINT")
     interrupt.join()
     return cancelled_ms(bench, job.task_id) - interrupt.sent_ms, raised - interrupt.sent_ms
 
@@ -93,6 +104,9 @@ def magic(bench: Bench, shell, delay: float) -> tuple[float, float]:
     except JobInterrupted as error:
         returned = now_ms()
         task_id = error.task_id
+    else:
+        interrupt.join()
+        raise RuntimeError("the %%linkis cell returned despite the SIGINT")
     interrupt.join()
     return cancelled_ms(bench, task_id) - interrupt.sent_ms, returned - interrupt.sent_ms
 

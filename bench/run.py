@@ -16,6 +16,7 @@ import os
 import platform
 import sys
 import time
+import traceback
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Optional, Sequence
@@ -59,6 +60,15 @@ def table(rows: Sequence[Row]) -> str:
     return "\n".join(render + ([""] + notes if notes else []))
 
 
+def run_one(name: str, bench: Bench) -> list[Row]:
+    """One bench's rows; a bench that breaks gives a failed row saying why, and the rest run."""
+    try:
+        return importlib.import_module(name).run(bench)
+    except Exception as error:  # report and go on: one broken bench must not hide the others
+        traceback.print_exc()
+        return [Row(name, float("nan"), "", None, "", "—", False, note=f"failed: {error!r}")]
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("benches", nargs="*", help=f"benches to run (default: all of {', '.join(BENCHES)})")
@@ -72,7 +82,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         for name in names:
             begun = time.monotonic()
             print(f"running {name} ...", file=sys.stderr, flush=True)
-            rows.extend(importlib.import_module(name).run(bench))
+            rows.extend(run_one(name, bench))
             print(f"  {name}: {time.monotonic() - begun:.0f} s", file=sys.stderr, flush=True)
     elapsed = time.monotonic() - started
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
