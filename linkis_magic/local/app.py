@@ -22,7 +22,7 @@ from starlette.routing import Route
 
 from linkis_magic.local import results
 from linkis_magic.local.auth import Authenticator
-from linkis_magic.local.jobs import Entrance, JobRequest, task_vo
+from linkis_magic.local.jobs import Entrance, JobRequest, now_ms, task_vo
 from linkis_magic.local.logs import DEFAULT_LOG_SIZE, to_array
 from linkis_magic.local.variables import substitute
 from linkis_magic.protocol import (
@@ -542,6 +542,17 @@ class FilesystemRoutes:
         return path
 
 
+async def unknown_route(request: Request, user: str) -> Response:
+    """A path no service serves: Spring's default error JSON with HTTP 404, not an envelope.
+
+    Only restful methods pass through Linkis's envelope AOP (§1); an unmapped path never reaches
+    one, so the backend answers with Spring Boot's error attributes (dates as epoch ms, §1). The
+    gateway authenticates first (§2.4), so without credentials this is still the 401 envelope.
+    """
+    body = {"timestamp": now_ms(), "status": 404, "error": "Not Found", "message": "", "path": request.url.path}
+    return JSONResponse(body, status_code=404)
+
+
 def build_app(gateway: Gateway) -> Starlette:
     """The Starlette application with every route of §3 under ``/api/rest_j/v1``."""
     users, entrance = UserRoutes(gateway), EntranceRoutes(gateway)
@@ -575,6 +586,7 @@ def build_app(gateway: Gateway) -> Starlette:
         route("/filesystem/openFile", wrap(files.open_file)),
         route("/filesystem/openLog", wrap(files.open_log)),
         route("/filesystem/resultsetToExcel", wrap(files.export)),
+        route("/{rest:path}", wrap(unknown_route), any_method),
     ])
     app.state.gateway = gateway  # for fault hooks that act on the gateway (expired sessions)
     return app

@@ -108,3 +108,17 @@ def test_secrets_stay_out_of_reprs_and_the_request_log(local_linkis):
               params={"userName": local_linkis.user, "password": local_linkis.password}, timeout=10)
     shown = repr(local_linkis.gateway.auth.users) + repr(local_linkis.requests[-50:])
     assert local_linkis.password not in shown and local_linkis.token not in shown
+
+
+def test_unknown_routes_are_spring_404s_once_authenticated(scripted_linkis, api):
+    """Unmapped paths never reach the envelope AOP (§1): Spring's own 404 JSON; the gateway's
+    login check still comes first (§2.4)."""
+    for method in (api.get, api.post):
+        response = method("/entrance/no/such/route")
+        assert response.status_code == 404
+        body = response.json()
+        assert {key: body[key] for key in ("status", "error", "path")} == {
+            "status": 404, "error": "Not Found", "path": API_PREFIX + "/entrance/no/such/route"}
+        assert isinstance(body["timestamp"], int) and "data" not in body
+    anonymous = Api(scripted_linkis, token=False).get("/nosuchservice/x")
+    assert (anonymous.status_code, anonymous.json()["status"]) == (401, -1)
