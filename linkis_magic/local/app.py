@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from linkis_magic.local import results
-from linkis_magic.local.auth import Authenticator
+from linkis_magic.local.auth import Authenticator, SessionExpired
 from linkis_magic.local.jobs import Entrance, JobRequest, now_ms, task_vo
 from linkis_magic.local.logs import DEFAULT_LOG_SIZE, to_array
 from linkis_magic.local.variables import substitute
@@ -32,12 +32,12 @@ from linkis_magic.protocol import (
 ENTRANCE_SERVICE = "linkis-cg-entrance"
 PUBLIC_SERVICE = "linkis-ps-publicservice"
 DEFAULT_CREATOR = "IDE"
-SESSION_TIMEOUT_MS = 3_600_000
 #: The most code one job may carry. Linkis itself sets no documented bound, but every gateway has
 #: one (request size, the history column); this one refuses with a message that names it.
 MAX_CODE_BYTES = 4 * 1024 * 1024
 
 NOT_LOGGED_IN = "You are not logged in, please login first(您尚未登录，请先登录)!"
+SESSION_EXPIRED = "Login has expired, please log in again!(登录已过期，请重新登录！)"
 TOKEN_PAIR_REQUIRED = "请在Header或Cookie中同时指定Token-Code 和 Token-User，以便完成token认证！"
 STATUS_LOOKUP_FAILED = ("Get job by ID error and cannot obtain the corresponding task status."
                         "(获取job时发生异常，不能获取相应的任务状态)")
@@ -164,10 +164,8 @@ class Gateway:
                       refusal: GatewayError | None, public: bool) -> Response:
         """The handler's response, or the refusal or error envelope."""
         try:
-            if refusal is not None:
-                raise refusal
             if user is None and not public:
-                raise GatewayError(NOT_LOGGED_IN, MessageStatus.NOT_LOGGED_IN)
+                raise refusal or GatewayError(NOT_LOGGED_IN, MessageStatus.NOT_LOGGED_IN)
             return await handler(request, user)
         except results.FileError as error:
             return GatewayError(error.desc, err_code=error.err_code, service=PUBLIC_SERVICE).response(
@@ -191,7 +189,11 @@ class Gateway:
                     return None, GatewayError(f"未授权的token{code}，无法将请求绑定给tokenUser{user}!",
                                               MessageStatus.NOT_LOGGED_IN)
                 return user.lower(), None
-        return self.auth.session_user(request.cookies.get(SESSION_COOKIE)), None
+        try:
+            return self.auth.session_user(request.cookies.get(SESSION_COOKIE)), None
+        except SessionExpired:
+            # Public routes (login, logout) treat an expired ticket as none at all.
+            return None, GatewayError(SESSION_EXPIRED, MessageStatus.NOT_LOGGED_IN)
 
 
 async def read_json(request: Request) -> dict:
@@ -252,7 +254,8 @@ class UserRoutes:
             raise GatewayError("Password can not be blank(密码不能为空)！")
         if not self.gateway.auth.check_password(name, password):
             raise GatewayError("wrong user name or password(用户名或密码错误)！")
-        return self._session_response(name.lower(), {"sessionTimeOut": SESSION_TIMEOUT_MS, "enableWatermark": False})
+        return self._session_response(name.lower(), {"sessionTimeOut": round(self.gateway.auth.session_timeout * 1000),
+                                                          "enableWatermark": False})
 
     def _session_response(self, user: str, extra: dict) -> Response:
         response = envelope(None, {"userName": user, "isAdmin": False, **extra}, "login successful(登录成功)！")

@@ -10,6 +10,7 @@ import getpass
 import hmac
 import secrets
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
@@ -54,12 +55,26 @@ def _random_credentials() -> UserCredentials:
     return UserCredentials(password=secrets.token_urlsafe(12), token=secrets.token_urlsafe(24))
 
 
-class Authenticator:
-    """Checks passwords and tokens and keeps the session tickets."""
+class SessionExpired(Exception):
+    """A ticket unused for longer than the session timeout (§2.1); the ticket is dropped."""
 
-    def __init__(self, users: Mapping[str, UserCredentials]) -> None:
+
+#: Linkis's default ``wds.linkis.server.web.session.timeout`` in deployments (§2.1).
+DEFAULT_SESSION_TIMEOUT = 3600.0
+
+
+class Authenticator:
+    """Checks passwords and tokens and keeps the session tickets.
+
+    A ticket expires ``session_timeout`` seconds after its last use, as SSO ``isTimeoutOrNot``
+    does (§2.1): every authenticated request renews it.
+    """
+
+    def __init__(self, users: Mapping[str, UserCredentials],
+                 session_timeout: float = DEFAULT_SESSION_TIMEOUT) -> None:
         self.users = dict(users)
-        self._tickets: dict[str, str] = {}
+        self.session_timeout = session_timeout
+        self._tickets: dict[str, tuple[str, float]] = {}  # ticket -> (user, last access, monotonic)
         self._lock = threading.Lock()
 
     def check_password(self, user: str, password: str) -> bool:
@@ -74,14 +89,27 @@ class Authenticator:
         """A new ticket for ``user`` (the cookie value)."""
         ticket = secrets.token_urlsafe(24)
         with self._lock:
-            self._tickets[ticket] = user.lower()
+            self._tickets[ticket] = (user.lower(), time.monotonic())
         return ticket
 
     def session_user(self, ticket: str | None) -> str | None:
+        """The user of a live ticket (renewing it), None for an unknown one.
+
+        Raises :class:`SessionExpired` for a ticket past its timeout.
+        """
         if not ticket:
             return None
+        now = time.monotonic()
         with self._lock:
-            return self._tickets.get(ticket)
+            entry = self._tickets.get(ticket)
+            if entry is None:
+                return None
+            user, last_access = entry
+            if now - last_access > self.session_timeout:
+                del self._tickets[ticket]
+                raise SessionExpired(ticket)
+            self._tickets[ticket] = (user, now)
+            return user
 
     def close_session(self, ticket: str | None) -> None:
         with self._lock:

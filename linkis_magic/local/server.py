@@ -25,7 +25,7 @@ from typing import Any, Callable, Iterator, Mapping
 import uvicorn
 
 from linkis_magic.local.app import Faults, Gateway, NoFaults, RequestRecord, build_app
-from linkis_magic.local.auth import Authenticator, make_users
+from linkis_magic.local.auth import DEFAULT_SESSION_TIMEOUT, Authenticator, make_users
 from linkis_magic.local.jobs import Entrance, JobStore
 
 START_TIMEOUT = 10.0
@@ -50,7 +50,8 @@ class LocalLinkis:
     def __init__(self, port: int = 0, host: str = "127.0.0.1", data_dir: str | Path | None = None,
                  users: Mapping[str, Any] | None = None, *, engine_pool: Any = None,
                  supported_engines: Mapping[str, set[str]] | None = None, entrance_capacity: int = 1000,
-                 workers: int = 64, faults: Faults | None = None) -> None:
+                 workers: int = 64, faults: Faults | None = None,
+                 session_timeout: float = DEFAULT_SESSION_TIMEOUT) -> None:
         self.host = host
         self._requested_port = port
         self._given_dir = Path(data_dir).resolve() if data_dir is not None else None
@@ -60,6 +61,7 @@ class LocalLinkis:
         self._capacity = entrance_capacity
         self._workers = workers
         self._faults = faults or NoFaults()
+        self._session_timeout = session_timeout  # seconds after a ticket's last use (§2.1)
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._socket: socket.socket | None = None
@@ -160,8 +162,8 @@ class LocalLinkis:
         store.fail_unfinished()
         entrance = Entrance(store, self._resolve_pool(), self.data_dir / "users", f"{self.host}:{self.port}",
                             capacity=self._capacity, workers=self._workers)
-        self.gateway = Gateway(Authenticator(self._users), entrance, self._resolve_supported(), self.port,
-                               faults=self._faults)
+        auth = Authenticator(self._users, self._session_timeout)
+        self.gateway = Gateway(auth, entrance, self._resolve_supported(), self.port, faults=self._faults)
         return uvicorn.Config(build_app(self.gateway), log_level="warning", lifespan="off", access_log=False)
 
     def _lock_data_dir(self) -> None:

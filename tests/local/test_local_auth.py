@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import time
+
 import requests
 
+from linkis_magic.local.server import LocalLinkis
 from linkis_magic.protocol import API_PREFIX, SESSION_COOKIE
 
 from tests.local.gateway_api import Api
+from tests.local.scripted_engine import SUPPORTED, ScriptedPool
 
 
 def test_every_endpoint_but_login_answers_401_without_credentials(scripted_linkis):
@@ -122,3 +126,23 @@ def test_unknown_routes_are_spring_404s_once_authenticated(scripted_linkis, api)
         assert isinstance(body["timestamp"], int) and "data" not in body
     anonymous = Api(scripted_linkis, token=False).get("/nosuchservice/x")
     assert (anonymous.status_code, anonymous.json()["status"]) == (401, -1)
+
+
+def test_an_unused_session_expires(tmp_path):
+    """A ticket unused for ``session_timeout`` seconds is refused with Linkis's expiry message,
+    then forgotten; login ignores the stale cookie (§2.1)."""
+    with LocalLinkis(data_dir=tmp_path, users={"alice": {"password": "pw"}}, engine_pool=ScriptedPool(),
+                     supported_engines=SUPPORTED, session_timeout=0.2) as gateway:
+        alice = Api(gateway, "alice", token=False)
+        login = alice.post("/user/login", {"userName": "alice", "password": "pw"}).json()
+        assert login["data"]["sessionTimeOut"] == 200
+        assert alice.get("/user/userInfo").status_code == 200
+        time.sleep(0.3)
+        expired = alice.get("/jobhistory/list")
+        assert expired.status_code == 401
+        assert expired.json() == {"method": API_PREFIX + "/jobhistory/list", "status": -1, "data": {},
+                                  "message": "Login has expired, please log in again!(登录已过期，请重新登录！)"}
+        assert alice.get("/user/heartbeat").json()["message"].startswith("You are not logged in")
+        again = alice.post("/user/login", {"userName": "alice", "password": "pw"}).json()
+        assert again["message"] == "login successful(登录成功)！"
+        assert alice.get("/jobhistory/list").status_code == 200

@@ -1,0 +1,29 @@
+"""A password client whose session expires between jobs (linkis-protocol.md §2.1)."""
+
+from __future__ import annotations
+
+import time
+
+from linkis_magic.client import LinkisClient
+from linkis_magic.local.server import LocalLinkis
+
+SESSION_TIMEOUT = 1.0
+
+
+def test_a_job_survives_an_expired_session(tmp_path):
+    """The expired submit is refused at the gateway; the client logs in once more and submits
+    again, so the job runs exactly once."""
+    users = {"alice": {"password": "pw-alice"}}
+    with LocalLinkis(data_dir=tmp_path, users=users, session_timeout=SESSION_TIMEOUT) as gateway, \
+            LinkisClient(gateway.url, user="alice", password="pw-alice") as alice:
+        alice.run("select 1", engine="hive")
+        time.sleep(SESSION_TIMEOUT * 1.2)
+        start = len(gateway.requests)
+        job = alice.run("select 42 as answer", engine="hive")
+        seen = gateway.requests[start:]
+        submits = [r.user for r in seen if r.path.endswith("/entrance/submit")]
+        assert submits == [None, "alice"]
+        assert sum(r.path.endswith("/user/login") for r in seen) == 1
+        assert job.results[0].to_pandas()["answer"].tolist() == [42]
+        _, total = alice.list_jobs(executeApplicationName="hive")
+        assert total == 2
