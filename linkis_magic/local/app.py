@@ -22,7 +22,7 @@ from starlette.routing import Route
 
 from linkis_magic.local import results
 from linkis_magic.local.auth import Authenticator, SessionExpired
-from linkis_magic.local.jobs import Entrance, JobRequest, now_ms, task_vo
+from linkis_magic.local.jobs import Entrance, JobRequest, now_ms, task_vo, timeout_labels
 from linkis_magic.local.logs import DEFAULT_LOG_SIZE, to_array
 from linkis_magic.local.variables import substitute
 from linkis_magic.protocol import (
@@ -346,6 +346,10 @@ class EntranceRoutes:
         creator = self._creator(user, str(labels.get("userCreator") or f"{user}-{DEFAULT_CREATOR}"))
         engine = engine_label.split("-", 1)[0].lower()
         self._check_engine(engine, run_type)
+        try:
+            timeout_labels(labels)
+        except ValueError as error:
+            raise GatewayError(f"Label params invalid {error}", err_code=20009) from None
         params = dict(body.get("params") or {})
         variables = dict(params.get("variable") or {})
         configuration = dict(params.get("configuration") or {})

@@ -2,7 +2,9 @@
 
 A job's life (§6): the row is inserted ``Inited`` (that gives the numeric taskID), moves to
 ``Scheduled`` when queued on the worker pool, ``Running`` when a worker picks it up, and ends in
-``Succeed``, ``Failed`` or ``Cancelled``. Every transition is written to SQLite and logged with
+``Succeed``, ``Failed`` or ``Cancelled``. A ``jobQueuingTimeout`` / ``jobRunningTimeout`` label
+ends a job that waits or runs too long as the entrance's JobTimeoutManager does: Cancelled, with
+the reason in errDesc. Every transition is written to SQLite and logged with
 the Linkis milestone line. The entrance keeps recent jobs in a bounded map, as the real entrance
 keeps them in a ring buffer: once a finished job is evicted, ``status`` needs the taskID fallback
 (§4.3).
@@ -21,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 from linkis_magic.local import results
 from linkis_magic.local.auth import path_uri
@@ -38,6 +40,9 @@ UNEXPECTED_ERR_CODE = 10000
 IDE_CREATOR, IDE_LIMIT = "IDE", 5000
 PROGRESS_STEP = 0.05
 IDE_LIMIT_WARNING = "You submitted a sql without limit, DSS will add limit 5000 to your sql"
+#: Labels bounding a job's time in whole seconds (§4.1; Linkis ``JobTimeoutManager``).
+QUEUING_TIMEOUT, RUNNING_TIMEOUT = "jobQueuingTimeout", "jobRunningTimeout"
+TIMEOUT_LABEL_INVALID = "The task time tag is not set incorrectly, execution is not allowed."
 
 _ORDER = {status: index for index, status in enumerate(JobStatus)}
 
@@ -186,6 +191,24 @@ def task_vo(row: dict, brief: bool = False) -> dict:
     return task
 
 
+def timeout_labels(labels: Mapping[str, Any]) -> dict[str, int]:
+    """The job's positive timeout labels in seconds (0 means none).
+
+    Raises ValueError for a value that is not a whole number, as Linkis's
+    ``checkTimeoutLabel`` refuses it (message :data:`TIMEOUT_LABEL_INVALID`).
+    """
+    limits = {}
+    for key in (QUEUING_TIMEOUT, RUNNING_TIMEOUT):
+        if key not in labels:
+            continue
+        value = str(labels[key])
+        if not re.fullmatch(r"[0-9]+", value):
+            raise ValueError(TIMEOUT_LABEL_INVALID)
+        if int(value) > 0:
+            limits[key] = int(value)
+    return limits
+
+
 def ide_limit(code: str) -> tuple[str, bool]:
     """Linkis's SQL auto-limit for the IDE creator (§4.1): every SELECT gets ``limit 5000`` at most.
 
@@ -238,6 +261,8 @@ class EntranceJob:
         self.task_log = log
         self.result_dir = result_dir
         self.engine_instance: Engine | None = None
+        self.time_limits = timeout_labels(request.labels)
+        self.timers: list[threading.Timer] = []
         self._store = store
         self._stored_progress = 0.0
         self._results = itertools.count()
@@ -273,6 +298,11 @@ class EntranceJob:
     @property
     def terminal(self) -> bool:
         return self.status.is_terminal
+
+    def stop_timers(self) -> None:
+        """Drop pending timeout checks (the job ended or moved on)."""
+        for timer in self.timers:
+            timer.cancel()
 
     def move_to(self, status: JobStatus, **fields: Any) -> bool:
         """Move to ``status`` if that is forward (§6) and persist it; False if the job is past it."""
@@ -332,6 +362,7 @@ class Entrance:
                 self.store.update(task_id, code=job.code)
         self._remember(job)
         job.move_to(JobStatus.SCHEDULED)
+        self._watch(job, QUEUING_TIMEOUT, JobStatus.SCHEDULED)
         self._executor.submit(self._run, job)
         return job
 
@@ -368,9 +399,34 @@ class Entrance:
             job = self._jobs.get(exec_id)
         return job.user if job else None
 
+    def _watch(self, job: EntranceJob, label: str, state: JobStatus) -> None:
+        """Time ``job`` out if it is still in ``state`` once its ``label`` limit has passed."""
+        limit = job.time_limits.get(label)
+        if limit is None:
+            return
+        timer = threading.Timer(limit, self._time_out, args=(job, label, state, time.monotonic()))
+        timer.daemon = True
+        job.timers.append(timer)
+        timer.start()
+
+    def _time_out(self, job: EntranceJob, label: str, state: JobStatus, since: float) -> None:
+        """End a job past its time label as JobTimeoutManager does: ``onFailure`` with the reason,
+        which interrupts the job, so it ends Cancelled (Linkis ``Job.transitionCompleted``)."""
+        if job.status != state:
+            return
+        elapsed, limit = int(time.monotonic() - since), job.time_limits[label]
+        reason = (f"Job queued {elapsed} seconds over max queue time : {limit} seconds." if label == QUEUING_TIMEOUT
+                  else f"Job run {elapsed} seconds over max run time : {limit} seconds.")
+        job.cancelled.set()
+        job.log("ERROR", f"Sorry, your job executed failed with reason: {reason}")
+        if job.move_to(JobStatus.CANCELLED, err_desc=reason):
+            self._cancel_engine(job)
+
     def _run(self, job: EntranceJob) -> None:
         if job.cancelled.is_set() or not job.move_to(JobStatus.RUNNING, engine_start_time=now_ms()):
+            job.stop_timers()
             return
+        self._watch(job, RUNNING_TIMEOUT, JobStatus.RUNNING)
         try:
             job.engine_instance = self._pool.get(job.engine, job.user, job.creator)
             if not job.cancelled.is_set():
@@ -382,6 +438,8 @@ class Entrance:
         else:
             if not job.cancelled.is_set():
                 job.move_to(JobStatus.SUCCEED)
+        finally:
+            job.stop_timers()
 
     def _fail(self, job: EntranceJob, err_code: int, err_desc: str) -> None:
         if job.cancelled.is_set() or job.terminal:
@@ -396,6 +454,10 @@ class Entrance:
         job.cancelled.set()
         job.log("WARN", f"Job {job.exec_id} is killed by user {job.user}.")
         job.move_to(JobStatus.CANCELLED, progress=progress)
+        self._cancel_engine(job)
+
+    @staticmethod
+    def _cancel_engine(job: EntranceJob) -> None:
         engine = job.engine_instance
         if engine is not None:
             try:
@@ -418,6 +480,7 @@ class Entrance:
         with self._lock:
             jobs = list(self._jobs.values())
         for job in jobs:
+            job.stop_timers()
             if not job.terminal:
                 job.cancelled.set()
                 if job.engine_instance is not None:

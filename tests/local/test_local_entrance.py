@@ -42,6 +42,8 @@ def content(code="text hi", run_type="hql"):
      "must be the same as ExecuteUser"),
     ({"executionContent": content(), "labels": {"engineType": "flink-1.16"}}, 20009, "engine flink"),
     ({"executionContent": content(run_type="scala"), "labels": {"engineType": "hive-3.1.3"}}, 20009, "runType scala"),
+    ({"executionContent": content(), "labels": {"engineType": "hive-3.1.3", "jobRunningTimeout": "5m"}}, 20009,
+     "The task time tag is not set incorrectly"),
 ])
 def test_submit_validation(api, body, code, fragment):
     status, answer = submit_raw(api, body)
