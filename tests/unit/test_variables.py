@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 
@@ -65,3 +65,32 @@ def test_run_types_outside_the_families_are_not_substituted():
 def test_unparseable_run_date_leaves_the_family_undefined():
     assert date_family("yesterday", TODAY) == {}
     assert sub("${run_date} ${run_date_std}", variables={"run_date": "soon"}) == "soon ${run_date_std}"
+
+
+@pytest.mark.parametrize("code, expected", [
+    ("&{yyyy-MM-dd}", "2024-02-29"), ("&{yyyy-MM-dd%-2d}", "2024-02-27"), ("&{ yyyyMMdd%+1d }", "20240301"),
+    ("&{yyyy-MM%+1M}", "2024-03"), ("&{yyyy-MM-dd%-1y}", "2023-02-28"), ("&{yyyy-MM-01%-2M}", "2023-12-01"),
+    ("&{yyyyMMddHH%-1H}", "2024022823"), ("&{yy/M/d%+1M%+1d}", "24/3/30"), ("&{yyyy-MM-dd%}", "2024-02-29"),
+    ("&{yyyy-MM-dd%-xd}", "&{yyyy-MM-dd%-xd}"), ("&{EEE yyyy}", "&{EEE yyyy}"), ("&{yyyy", "&{yyyy"),
+])
+def test_date_patterns_format_run_date_after_their_shifts(code, expected):
+    assert sub(code) == expected
+
+
+def test_date_patterns_follow_run_date_and_variables_come_first():
+    assert sub("&{yyyy-MM-dd%-1d}", variables={"run_date": "20230101"}) == "2022-12-31"
+    assert sub("&{${fmt}%+1d}", variables={"fmt": "yyyyMMdd"}) == "20240301"
+
+
+def test_run_today_h_is_run_today_at_the_current_hour():
+    now = datetime(2024, 3, 1, 7, 30)
+    hours = substitute("${run_today_h} ${run_today_h_std} ${run_today_h-8} ${run_today_h_std+17}", "sql", None,
+                       "alice", today=now)
+    assert hours == "2024030107 2024-03-01 07 2024022923 2024-03-02 00"
+    given = substitute("${run_today_h_std}", "sql", {"run_today_h": "2023010203"}, "alice", today=now)
+    assert given == "2023-01-02 03"
+
+
+def test_month_variables_shift_by_months():
+    assert sub("${run_month_begin-1} ${run_month_end-1} ${run_month_end_std+1} ${run_year_end-1}") == \
+        "20240101 20240131 2024-03-31 20241230"
