@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Awaitable, Callable, Mapping, Protocol, Sequence
 
 from starlette.applications import Starlette
@@ -339,11 +339,16 @@ class EntranceRoutes:
 
     def _job_request(self, user: str, engine_label: str, run_type: str, code: Any, body: dict,
                      labels: dict) -> JobRequest:
-        """Validate what both submit formats share and substitute variables (§4.1, §10)."""
+        """Validate what both submit formats share before the job exists (§4.1, Linkis's parser).
+
+        The code size is checked here too: it stands for the gateway's request limit, which a
+        real gateway applies before the entrance sees anything.
+        """
         if code is None or not str(code).strip():
             raise GatewayError("The param executionCode cannot be empty", err_code=20007)
         check_code_size(str(code))
-        creator = self._creator(user, str(labels.get("userCreator") or f"{user}-{DEFAULT_CREATOR}"))
+        user_creator = str(labels.get("userCreator") or f"{user}-{DEFAULT_CREATOR}")
+        creator = self._creator(user_creator)
         engine = engine_label.split("-", 1)[0].lower()
         self._check_engine(engine, run_type)
         try:
@@ -351,27 +356,34 @@ class EntranceRoutes:
         except ValueError as error:
             raise GatewayError(f"Label params invalid {error}", err_code=20009) from None
         params = dict(body.get("params") or {})
-        variables = dict(params.get("variable") or {})
         configuration = dict(params.get("configuration") or {})
         configuration["runtime"] = {**dict(configuration.get("runtime") or {}), "submitUser": user,
                                     "executeUser": user}
         params["configuration"] = configuration
         source = {**dict(body.get("source") or {}), "requestIP": "127.0.0.1"}
-        labels = {**labels, "engineType": engine_label, "userCreator": f"{user}-{creator}", "codeType": run_type}
+        labels = {**labels, "engineType": engine_label, "userCreator": user_creator, "codeType": run_type}
         return JobRequest(user=user, creator=creator, engine=engine, engine_label=engine_label, run_type=run_type,
-                          code=substitute(str(code), run_type, variables, user), params=params, source=source,
-                          labels=labels)
+                          code=str(code), params=params, source=source, labels=labels)
 
     @staticmethod
-    def _creator(user: str, user_creator: str) -> str:
+    def _creator(user_creator: str) -> str:
         parts = user_creator.split("-")
         if len(parts) != 2 or not all(parts):
             raise GatewayError(f"Label params invalid userCreator {user_creator} must be <user>-<creator>, "
                                "neither part may contain '-'", err_code=20009)
-        if parts[0].lower() != user:
-            raise GatewayError(f"SubmitUser : {user} must be the same as ExecuteUser : {user} , and user : "
-                               f"{parts[0]} in userCreatorLabel.", err_code=50080)
         return parts[1]
+
+    @staticmethod
+    def _intercept(job: JobRequest) -> JobRequest:
+        """The entrance interceptors: the label's user must be the caller (LabelCheckInterceptor),
+        then variables are substituted (§4.1, §10)."""
+        label_user = job.labels["userCreator"].split("-")[0]
+        if label_user.lower() != job.user:
+            raise GatewayError(f"SubmitUser : {job.user} must be the same as ExecuteUser : {job.user} , and user : "
+                               f"{label_user} in userCreatorLabel.", err_code=50080)
+        variables = dict(job.params.get("variable") or {})
+        return replace(job, code=substitute(job.code, job.run_type, variables, job.user),
+                       labels={**job.labels, "userCreator": f"{job.user}-{job.creator}"})
 
     def _check_engine(self, engine: str, run_type: str) -> None:
         run_types = self.gateway.supported.get(engine)
@@ -383,6 +395,13 @@ class EntranceRoutes:
                                f"(supported: {', '.join(sorted(run_types))})", err_code=20009)
 
     async def _accept(self, request: Request, job_request: JobRequest) -> Response:
+        """Intercept, then queue the job. Linkis persists a job before its interceptors run, so a
+        refusal there still leaves a Failed job in history while the call fails (§4.1)."""
+        try:
+            job_request = self._intercept(job_request)
+        except GatewayError as error:
+            await run_in_threadpool(self.entrance.record_refusal, job_request, error.err_code, error.message)
+            raise
         job = await run_in_threadpool(self.entrance.submit, job_request)
         return envelope(api_method(request), {"execID": job.exec_id, "taskID": job.task_id})
 

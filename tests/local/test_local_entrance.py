@@ -302,3 +302,22 @@ def test_eviction_falls_back_to_history_with_task_id(tmp_path):
             assert client.get(f"/entrance/{data['execID']}/status").json()["data"]["status"] == "Running"
         for data in running:
             assert client.get(f"/entrance/{data['execID']}/kill").json()["status"] == 0
+
+
+def test_an_interceptor_refusal_leaves_a_failed_job_in_history(api):
+    """The user check runs after Linkis has persisted the job (§4.1): the call fails, the job is
+    Failed in history; a parser refusal (bad label format) leaves nothing."""
+    def history() -> dict:
+        return api.get("/jobhistory/list").json()["data"]
+
+    before = history()["totalPage"]
+    status, answer = submit_raw(api, {"executionContent": content(),
+                                      "labels": {"engineType": "hive-3.1.3", "userCreator": "mallory-IDE"}})
+    assert (status, answer["data"]["errorMsg"]["errCode"]) == (400, 50080)
+    after = history()
+    assert after["totalPage"] == before + 1
+    newest = after["tasks"][0]
+    assert (newest["status"], newest["errCode"], newest["progress"]) == ("Failed", 50080, "1.0")
+    assert "must be the same as ExecuteUser" in newest["errDesc"] and "userCreator:mallory-IDE" in newest["labels"]
+    submit_raw(api, {"executionContent": content(), "labels": {"engineType": "hive-3.1.3", "userCreator": "a-b-c"}})
+    assert history()["totalPage"] == before + 1
