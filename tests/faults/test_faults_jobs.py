@@ -18,8 +18,8 @@ from linkis_magic.protocol import JobStatus
 
 from tests.faults.conftest import USERS, LogRecorder, count, logged_lines
 
-#: A shell job that logs 40 numbered lines over about a second.
-CHATTY = "for i in $(seq 1 40); do echo line-$i; sleep 0.025; done"
+#: A shell job that logs 40 numbered lines over about four seconds (two live log reads or more).
+CHATTY = "for i in $(seq 1 40); do echo line-$i; sleep 0.1; done"
 
 
 def run_chatty(client: LinkisClient) -> tuple[Job, LogRecorder]:
