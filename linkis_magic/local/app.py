@@ -24,7 +24,7 @@ from linkis_magic.local import results
 from linkis_magic.local.auth import Authenticator, SessionExpired
 from linkis_magic.local.jobs import Entrance, JobRequest, now_ms, task_vo, timeout_labels
 from linkis_magic.local.logs import DEFAULT_LOG_SIZE, to_array
-from linkis_magic.local.variables import substitute
+from linkis_magic.local.variables import VariableError, substitute
 from linkis_magic.protocol import (
     API_PREFIX, DEFAULT_VERSIONS, HTTP_STATUS, SESSION_COOKIE, TOKEN_CODE_HEADER, TOKEN_USER_HEADER, MessageStatus,
 )
@@ -382,7 +382,11 @@ class EntranceRoutes:
             raise GatewayError(f"SubmitUser : {job.user} must be the same as ExecuteUser : {job.user} , and user : "
                                f"{label_user} in userCreatorLabel.", err_code=50080)
         variables = dict(job.params.get("variable") or {})
-        return replace(job, code=substitute(job.code, job.run_type, variables, job.user),
+        try:
+            code = substitute(job.code, job.run_type, variables, job.user)
+        except VariableError as error:
+            raise GatewayError(str(error), err_code=error.err_code) from None
+        return replace(job, code=code,
                        labels={**job.labels, "userCreator": f"{job.user}-{job.creator}"})
 
     def _check_engine(self, engine: str, run_type: str) -> None:

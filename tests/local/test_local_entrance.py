@@ -321,3 +321,13 @@ def test_an_interceptor_refusal_leaves_a_failed_job_in_history(api):
     assert "must be the same as ExecuteUser" in newest["errDesc"] and "userCreator:mallory-IDE" in newest["labels"]
     submit_raw(api, {"executionContent": content(), "labels": {"engineType": "hive-3.1.3", "userCreator": "a-b-c"}})
     assert history()["totalPage"] == before + 1
+
+
+def test_a_variable_error_fails_the_persisted_job(api):
+    """Substitution is an interceptor too: Linkis's 20042 for ``${run_date-}`` fails a job that exists."""
+    status, answer = submit_raw(api, {"executionContent": content("text ${run_date-}"),
+                                      "labels": {"engineType": "hive-3.1.3"}})
+    assert (status, answer["data"]["errorMsg"]["errCode"]) == (400, 20042)
+    newest = api.get("/jobhistory/list").json()["data"]["tasks"][0]
+    assert (newest["status"], newest["errCode"]) == ("Failed", 20042)
+    assert newest["errDesc"] == "[${run_date-}] expression is not right, please check"

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 import pytest
 
-from linkis_magic.local.variables import date_family, in_code_definitions, language, substitute
+from linkis_magic.local.variables import VariableError, date_family, in_code_definitions, language, substitute
 
 TODAY = date(2024, 3, 1)  # yesterday is 2024-02-29, a leap day
 
@@ -94,3 +94,10 @@ def test_run_today_h_is_run_today_at_the_current_hour():
 def test_month_variables_shift_by_months():
     assert sub("${run_month_begin-1} ${run_month_end-1} ${run_month_end_std+1} ${run_year_end-1}") == \
         "20240101 20240131 2024-03-31 20241230"
+
+
+def test_an_operator_without_operand_on_a_defined_variable_is_refused():
+    with pytest.raises(VariableError, match=r"\[\$\{run_date- \}\] expression is not right") as info:
+        sub("select ${run_date- }")
+    assert info.value.err_code == 20042
+    assert sub("select ${undefined+}") == "select ${undefined+}"
