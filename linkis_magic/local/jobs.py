@@ -461,6 +461,7 @@ class Entrance:
         job.cancelled.set()
         job.log("WARN", f"Job {job.exec_id} is killed by user {job.user}.")
         job.move_to(JobStatus.CANCELLED, progress=progress)
+        job.stop_timers()
         self._cancel_engine(job)
 
     @staticmethod
