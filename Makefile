@@ -47,7 +47,7 @@ notebooks: install
 	$(PY) -m linkis_magic.demo --write notebooks/*.ipynb
 
 lab: install
-	$(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 notebooks/
+	$(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/
 
 local: install
 	$(VENV)/bin/linkis-magic local
