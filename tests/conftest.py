@@ -1,17 +1,21 @@
 """Fixtures shared by every test directory.
 
 ``local_linkis`` is one real local gateway for the whole session, with the real engines, and two
-users: the OS user (the default) and ``bob``.
+users: the OS user (the default) and ``bob``. ``linkis_env`` points magics and kernels started by
+a test at a gateway; ``magic_shell`` is an in-process IPython shell with fresh magics loaded.
 """
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Callable, Iterator, Optional
 
 import pytest
+from IPython.testing import globalipapp
 
+from linkis_magic.config import ENV_VARS
 from linkis_magic.local.auth import default_user
 from linkis_magic.local.server import LocalLinkis
+from linkis_magic.magic import LinkisMagics
 
 
 @pytest.fixture(scope="session")
@@ -22,3 +26,38 @@ def local_linkis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalLink
     gateway.start()
     yield gateway
     gateway.stop()
+
+
+@pytest.fixture
+def linkis_env(monkeypatch, tmp_path) -> Callable[..., None]:
+    """``linkis_env(url, user, password=..., token=...)``: the ``LINKIS_*`` environment the magics
+    (and kernels this test starts) read, with an empty config file so that no developer's own
+    profiles leak in. Undone after the test."""
+
+    def point(url: str, user: str, *, password: Optional[str] = None, token: Optional[str] = None) -> None:
+        for name in ENV_VARS:
+            monkeypatch.delenv(name, raising=False)
+        config = tmp_path / "config.toml"
+        config.touch()
+        monkeypatch.setenv("LINKIS_CONFIG", str(config))
+        monkeypatch.setenv("LINKIS_URL", url)
+        monkeypatch.setenv("LINKIS_USER", user)
+        if password:
+            monkeypatch.setenv("LINKIS_PASSWORD", password)
+        if token:
+            monkeypatch.setenv("LINKIS_TOKEN", token)
+
+    return point
+
+
+@pytest.fixture
+def magic_shell() -> Iterator[object]:
+    """The in-process IPython shell with a fresh ``LinkisMagics`` (default traits, no cached
+    client); its client is closed and ``_linkis_last`` dropped afterwards."""
+    globalipapp.start_ipython()
+    shell = globalipapp.get_ipython()  # the module attribute: replaced once started
+    magics = LinkisMagics(shell)
+    shell.register_magics(magics)
+    yield shell
+    magics.close()
+    shell.user_ns.pop("_linkis_last", None)

@@ -13,12 +13,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Iterator
 
 import pytest
-from IPython.testing import globalipapp
 
 from linkis_magic.client import LinkisClient
-from linkis_magic.config import ENV_VARS
 from linkis_magic.local.server import LocalLinkis
-from linkis_magic.magic import LinkisMagics
 
 USERS = {f"user{n}": {"password": f"load-pw-{n}", "token": f"load-token-{n}"} for n in range(5)}
 JOBS = 50
@@ -86,21 +83,9 @@ def open_fds() -> tuple[int, int]:
 
 
 @pytest.fixture
-def shell(gateway: LocalLinkis, monkeypatch, tmp_path) -> Iterator[object]:
-    for name in ENV_VARS:
-        monkeypatch.delenv(name, raising=False)
-    (tmp_path / "config.toml").touch()
-    monkeypatch.setenv("LINKIS_CONFIG", str(tmp_path / "config.toml"))
-    monkeypatch.setenv("LINKIS_URL", gateway.url)
-    monkeypatch.setenv("LINKIS_USER", "user0")
-    monkeypatch.setenv("LINKIS_PASSWORD", USERS["user0"]["password"])
-    globalipapp.start_ipython()
-    ip = globalipapp.get_ipython()
-    magics = LinkisMagics(ip)
-    ip.register_magics(magics)
-    yield ip
-    magics.close()
-    ip.user_ns.pop("_linkis_last", None)
+def shell(gateway: LocalLinkis, linkis_env, magic_shell) -> object:
+    linkis_env(gateway.url, "user0", password=USERS["user0"]["password"])
+    return magic_shell
 
 
 @pytest.mark.parametrize("progress", ["none", "text"])

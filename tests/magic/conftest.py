@@ -9,7 +9,6 @@ import pytest
 from IPython.testing import globalipapp
 
 from linkis_magic.client import LinkisClient
-from linkis_magic.config import ENV_VARS
 from linkis_magic.local.auth import default_user
 from linkis_magic.local.server import LocalLinkis
 from linkis_magic.magic import LinkisMagics
@@ -38,7 +37,7 @@ def slow_linkis(tmp_path_factory) -> Iterator[LocalLinkis]:
 
 
 @pytest.fixture
-def connect(monkeypatch, tmp_path) -> Iterator[Callable[..., object]]:
+def connect(monkeypatch, linkis_env) -> Iterator[Callable[..., object]]:
     """``connect(gateway)`` -> a shell whose magics talk to that gateway through the environment."""
     globalipapp.start_ipython()
     shell = globalipapp.get_ipython()  # the module attribute: replaced once started
@@ -47,17 +46,8 @@ def connect(monkeypatch, tmp_path) -> Iterator[Callable[..., object]]:
     made: list[LinkisMagics] = []
 
     def make(gateway: LocalLinkis, *, secret: str = "password") -> object:
-        for var in ENV_VARS:
-            monkeypatch.delenv(var, raising=False)
-        config = tmp_path / "config.toml"
-        config.touch()
-        monkeypatch.setenv("LINKIS_CONFIG", str(config))
-        monkeypatch.setenv("LINKIS_URL", gateway.url)
-        monkeypatch.setenv("LINKIS_USER", gateway.user)
-        if secret == "password":
-            monkeypatch.setenv("LINKIS_PASSWORD", gateway.password)
-        elif secret == "token":
-            monkeypatch.setenv("LINKIS_TOKEN", gateway.token)
+        linkis_env(gateway.url, gateway.user, password=gateway.password if secret == "password" else None,
+                   token=gateway.token if secret == "token" else None)
         magics = LinkisMagics(shell)
         shell.register_magics(magics)  # a fresh instance: default traits, no cached client
         made.append(magics)

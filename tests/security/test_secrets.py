@@ -16,14 +16,11 @@ from typing import Iterator
 
 import nbformat
 import pytest
-from IPython.testing import globalipapp
 from IPython.utils.capture import capture_output
 from nbclient import NotebookClient
 
 from linkis_magic.client import LinkisClient
-from linkis_magic.config import ENV_VARS
 from linkis_magic.local.server import LocalLinkis
-from linkis_magic.magic import LinkisMagics
 
 PASSWORD = "pw-Zq8-violet-anchor-3141"
 TOKEN = "tk-Rv2-amber-lantern-2718"
@@ -47,19 +44,13 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalLinkis]:
 
 
 @pytest.fixture
-def linkis_env(gateway: LocalLinkis, monkeypatch, tmp_path) -> None:
+def alice_env(gateway: LocalLinkis, linkis_env) -> None:
     """LINKIS_* for the kernels and shells started by the test: the gateway, user and password."""
-    for name in ENV_VARS:
-        monkeypatch.delenv(name, raising=False)
-    (tmp_path / "config.toml").touch()
-    monkeypatch.setenv("LINKIS_CONFIG", str(tmp_path / "config.toml"))
-    monkeypatch.setenv("LINKIS_URL", gateway.url)
-    monkeypatch.setenv("LINKIS_USER", "alice")
-    monkeypatch.setenv("LINKIS_PASSWORD", PASSWORD)
+    linkis_env(gateway.url, "alice", password=PASSWORD)
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[path.name for path in NOTEBOOKS])
-def test_example_notebooks_show_no_secret(notebook: Path, linkis_env, tmp_path):
+def test_example_notebooks_show_no_secret(notebook: Path, alice_env, tmp_path):
     nb = nbformat.read(notebook, as_version=4)
     for cell in nb.cells:
         cell.outputs = [] if cell.cell_type == "code" else None
@@ -74,13 +65,11 @@ def test_example_notebooks_show_no_secret(notebook: Path, linkis_env, tmp_path):
     assert leaks(produced, [PASSWORD, TOKEN, *own_secrets]) == []
 
 
-def test_a_session_of_magics_shows_no_secret(gateway: LocalLinkis, linkis_env, monkeypatch, caplog):
+def test_a_session_of_magics_shows_no_secret(gateway: LocalLinkis, alice_env, magic_shell, monkeypatch,
+                                             caplog):
     caplog.set_level(logging.DEBUG)
-    globalipapp.start_ipython()
-    shell = globalipapp.get_ipython()
+    shell = magic_shell
     monkeypatch.setattr(shell.display_formatter, "active_types", ["text/plain", "text/html"])
-    magics = LinkisMagics(shell)
-    shell.register_magics(magics)
     cells = ["%%linkis hive --progress text -o out\nselect 1 as n",
              "%%linkis hive --progress text\nselect * from no_such_table",
              "%%linkis shell --progress text --timeout 1\nsleep 30",
@@ -97,8 +86,6 @@ def test_a_session_of_magics_shows_no_secret(gateway: LocalLinkis, linkis_env, m
             monkeypatch.setenv("LINKIS_PASSWORD", WRONG_PASSWORD)
             refused = shell.run_cell("%%linkis hive --progress text\nselect 1").error_in_exec
     finally:
-        magics.close()
-        shell.user_ns.pop("_linkis_last", None)
         shell.user_ns.pop("out", None)
     assert type(refused).__name__ == "LinkisAuthError"
     produced = [captured.stdout, captured.stderr, *seen, caplog.text, repr(refused), str(refused),
