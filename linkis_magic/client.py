@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Mapping, Optional, Union
 
 import requests
@@ -240,21 +240,22 @@ class LinkisClient:
 
     def _envelope(self, method: str, path: str, **kwargs: Any) -> Envelope:
         resp = self._send(method, path, **kwargs)
+        content = self._redact(resp.content) if resp.status_code != 200 else resp.content
         try:
-            body = _loads(resp.content)
+            body = _loads(content)
         except ValueError:
             raise LinkisProtocolError(
                 f"{method} {path}: HTTP {resp.status_code}, not a Linkis response: "
-                f"{_excerpt(resp.content.decode('utf-8', 'replace'))}",
+                f"{_excerpt(content.decode('utf-8', 'replace'))}",
                 http_status=resp.status_code,
             ) from None
-        envelope = parse_envelope(resp.status_code, body, where=f"{method} {path}: ")
-        return replace(envelope, message=self._redact(envelope.message))
+        return parse_envelope(resp.status_code, body, where=f"{method} {path}: ")
 
-    def _redact(self, text: str) -> str:
-        """``text`` with our token masked: Linkis quotes a refused token back in its message
-        (§2.2), and messages end up in notebook outputs. (No Linkis message quotes a password.)"""
-        return text.replace(self._token, "***") if self._token else text
+    def _redact(self, content: bytes) -> bytes:
+        """An error body with our token masked: Linkis quotes a refused token back in its message
+        (§2.2), and error texts end up in notebook outputs. Masked in the raw body, so the message,
+        a stack and a non-Linkis excerpt are all covered. (No Linkis message quotes a password.)"""
+        return content.replace(self._token.encode(), b"***") if self._token else content
 
     def _call(self, method: str, path: str, **kwargs: Any) -> dict:
         """Send one request, log in first or again if needed, and unwrap the envelope."""

@@ -338,14 +338,19 @@ class Job:
 
     def _tick(self, kinds: tuple[str, ...], events: _Events) -> bool:
         """Send one tick's requests; return whether the job reached a terminal state."""
-        if "status" in kinds:
+        details = [kind for kind in kinds if kind != "status" and self._due(kind) and self._ready(kind)]
+        if "status" in kinds or not details:  # a detail that is skipped gives its turn to status
             self._set_status(self._read_status(), events)
             if self.status.is_terminal:
                 return True
         for kind, read in (("log", self._read_log), ("progress", self._read_progress)):
-            if kind in kinds and self._due(kind) and not read(events):
+            if kind in details and not read(events):
                 self._quiet.add(kind)
         return False
+
+    def _ready(self, kind: str) -> bool:
+        """Whether a detail can be read now: both need the execID; progress, a running job."""
+        return bool(self.exec_id) and (kind != "progress" or self.status is JobStatus.RUNNING)
 
     def _due(self, kind: str) -> bool:
         """A detail that brought nothing new last time skips one turn: a quiet job costs less."""
@@ -375,8 +380,6 @@ class Job:
 
     def _read_log(self, events: _Events) -> bool:
         """Read and report new log lines; return whether there were any."""
-        if not self.exec_id:
-            return False
         try:
             data = self.client.log(self.exec_id, self._from_line)
         except (LinkisRequestError, LinkisProtocolError):
@@ -396,8 +399,6 @@ class Job:
 
     def _read_progress(self, events: _Events) -> bool:
         """Read and report progress while the job runs; return whether it changed."""
-        if self.status is not JobStatus.RUNNING or not self.exec_id:
-            return False
         try:
             data = self.client.progress(self.exec_id)
         except (LinkisRequestError, LinkisProtocolError):

@@ -103,13 +103,14 @@ def _nulls_to_none(cells: "pa.Array") -> "pa.Array":
 def _integers(cells: "pa.Array") -> Any:
     import pandas as pd
 
-    values = pc.cast(cells, pa.int64())  # exact: no float detour, so 2**63-1 survives
+    # Arrow's cast takes neither padding nor a leading "+", which Python's int() does.
+    values = pc.cast(pc.replace_substring_regex(pc.utf8_trim_whitespace(cells), r"^\+", ""), pa.int64())  # exact: no float detour, so 2**63-1 survives
     mask = values.is_null().to_numpy(zero_copy_only=False)
     return pd.arrays.IntegerArray(pc.fill_null(values, 0).to_numpy(), mask)
 
 
 def _floats(cells: "pa.Array") -> Any:
-    return pc.cast(cells, pa.float64()).to_numpy(zero_copy_only=False)  # nulls -> NaN
+    return pc.cast(pc.utf8_trim_whitespace(cells), pa.float64()).to_numpy(zero_copy_only=False)  # nulls -> NaN
 
 
 def _decimals(cells: "pa.Array") -> Any:
@@ -126,7 +127,15 @@ def _booleans(cells: "pa.Array") -> Any:
 
 
 def _datetimes(cells: "pa.Array") -> Any:
-    return pc.cast(cells, pa.timestamp("us")).to_numpy(zero_copy_only=False)  # nulls -> NaT
+    import pandas as pd
+
+    # Hive and JDBC print up to 9 fraction digits (Timestamp.toString); microseconds are kept.
+    trimmed = pc.replace_substring_regex(pc.utf8_trim_whitespace(cells), r"(\.\d{6})\d+", r"\1")
+    try:
+        return pc.cast(trimmed, pa.timestamp("us")).to_numpy(zero_copy_only=False)  # nulls -> NaT
+    except pa.ArrowInvalid:
+        # Time zones, empty cells and other ISO 8601 forms Arrow's cast refuses: pandas' parser.
+        return pd.to_datetime(cells.to_pandas(), format="ISO8601").to_numpy()
 
 
 def _strings(cells: "pa.Array") -> Any:
@@ -152,7 +161,8 @@ def convert_column(cells: Union[Sequence[Any], "pa.Array", "pa.ChunkedArray"], d
         if name in names:
             try:
                 return convert(cells)
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError, decimal.InvalidOperation):
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError, decimal.InvalidOperation, ValueError,
+                    TypeError, OverflowError):
                 break  # cells that do not fit the declared type: keep them as text, lose nothing
     return _strings(cells)
 

@@ -158,13 +158,17 @@ class LocalLinkis:
         self._socket.listen(2048)
         self.port = self._socket.getsockname()[1]
         self._lock_data_dir()
-        store = JobStore(self.data_dir / "linkis.db")
-        store.fail_unfinished()
-        entrance = Entrance(store, self._resolve_pool(), self.data_dir / "users", f"{self.host}:{self.port}",
-                            capacity=self._capacity, workers=self._workers)
-        auth = Authenticator(self._users, self._session_timeout)
-        self.gateway = Gateway(auth, entrance, self._resolve_supported(), self.port, faults=self._faults)
-        return uvicorn.Config(build_app(self.gateway), log_level="warning", lifespan="off", access_log=False)
+        try:
+            store = JobStore(self.data_dir / "linkis.db")
+            store.fail_unfinished()
+            entrance = Entrance(store, self._resolve_pool(), self.data_dir / "users", f"{self.host}:{self.port}",
+                                capacity=self._capacity, workers=self._workers)
+            auth = Authenticator(self._users, self._session_timeout)
+            self.gateway = Gateway(auth, entrance, self._resolve_supported(), self.port, faults=self._faults)
+            return uvicorn.Config(build_app(self.gateway), log_level="warning", lifespan="off", access_log=False)
+        except BaseException:
+            self.stop()  # release the socket and the data-dir lock: a later start must not find them held
+            raise
 
     def _lock_data_dir(self) -> None:
         """Own the data directory: a second gateway on it would share DuckDB files (DuckDB

@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import socket
 
+import pytest
 import requests
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -99,3 +100,12 @@ def test_configured_users(tmp_path):
         login = requests.post(gateway.url + "/api/rest_j/v1/user/login",
                               json={"userName": "bob", "password": bob_password}, timeout=10)
         assert login.json()["data"]["userName"] == "bob"
+
+
+def test_a_failed_start_releases_the_data_dir(tmp_path):
+    (tmp_path / "linkis.db").mkdir()  # the history database cannot be opened
+    with pytest.raises(Exception):
+        make(data_dir=tmp_path).start()
+    (tmp_path / "linkis.db").rmdir()
+    with make(data_dir=tmp_path):  # neither the lock nor the port is still held
+        pass

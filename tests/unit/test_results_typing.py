@@ -78,3 +78,14 @@ def test_result_index_sorts_numerically():
     assert sorted(paths, key=result_index) == ["/r/_0.dolphin", "/r/_1.dolphin", "/r/_2.dolphin", "/r/_10.dolphin"]
     with pytest.raises(ValueError):
         result_index("/r/x.log")
+
+
+def test_cells_arrow_would_refuse_as_written_are_still_typed():
+    # Hive/JDBC print nine fraction digits; padding and "+" parse as they do in Python.
+    stamps = convert_column(["2024-01-01 12:00:00.123456789", "NULL", "2024-01-01 12:00:00.0"], "timestamp")
+    assert str(stamps.dtype).startswith("datetime64") and pd.Timestamp(stamps[0]).microsecond == 123456
+    assert list(pd.array(convert_column([" 1", "2 ", "+5"], "int"))) == [1, 2, 5]
+    assert convert_column([" 1.5"], "double")[0] == 1.5
+    zoned = convert_column(["2024-01-01T12:00:00Z", "2024-01-01T13:00:00Z"], "timestamp")
+    assert [pd.Timestamp(v).hour for v in zoned] == [12, 13]
+    assert pd.isna(convert_column(["", "2024-01-01"], "date")[0])
