@@ -424,9 +424,10 @@ class Entrance:
         elapsed, limit = int(time.monotonic() - since), job.time_limits[label]
         reason = (f"Job queued {elapsed} seconds over max queue time : {limit} seconds." if label == QUEUING_TIMEOUT
                   else f"Job run {elapsed} seconds over max run time : {limit} seconds.")
-        job.cancelled.set()
-        job.log("ERROR", f"Sorry, your job executed failed with reason: {reason}")
+        # Only once the state moved: a job that finished meanwhile must not get a failure line.
         if job.move_to(JobStatus.CANCELLED, err_desc=reason):
+            job.cancelled.set()
+            job.log("ERROR", f"Sorry, your job executed failed with reason: {reason}")
             self._cancel_engine(job)
 
     def _run(self, job: EntranceJob) -> None:
