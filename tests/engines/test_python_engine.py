@@ -90,16 +90,23 @@ def test_user_code_cannot_read_the_protocol_pipe(pool, make_ctx):
     assert ctx.texts() == ["''\n"]
 
 
-def test_kill_interrupts_the_code_and_keeps_the_namespace(pool, make_ctx):
-    pid = engine_pid(pool, make_ctx)
-    run(pool, make_ctx("python", "kept = 'still here'"))
-    ctx = make_ctx("python", "import time\nprint('sleeping')\nwhile True:\n    time.sleep(0.05)")
+def cancel_once_running(pool, make_ctx, code: str, marker: str) -> dict:
+    """Run ``code`` on the python engine, cancel it once it has logged ``marker``; its outcome."""
+    ctx = make_ctx("python", code)
     engine = pool.get("python", ctx.user, ctx.creator)
     thread, outcome = run_in_thread(engine, ctx)
-    wait_for(lambda: ("INFO", "sleeping") in ctx.logs)
+    wait_for(lambda: ("INFO", marker) in ctx.logs)
     cancel(engine, ctx)
     thread.join(30)
     assert not thread.is_alive()
+    return outcome
+
+
+def test_kill_interrupts_the_code_and_keeps_the_namespace(pool, make_ctx):
+    pid = engine_pid(pool, make_ctx)
+    run(pool, make_ctx("python", "kept = 'still here'"))
+    code = "import time\nprint('sleeping')\nwhile True:\n    time.sleep(0.05)"
+    outcome = cancel_once_running(pool, make_ctx, code, "sleeping")
     assert "KeyboardInterrupt" in str(outcome["error"])
     assert run(pool, make_ctx("python", "print(kept)")).texts() == ["still here\n"]
     assert engine_pid(pool, make_ctx) == pid
@@ -108,13 +115,7 @@ def test_kill_interrupts_the_code_and_keeps_the_namespace(pool, make_ctx):
 def test_code_that_ignores_interrupts_is_killed_and_the_engine_restarts(pool, make_ctx):
     pid = engine_pid(pool, make_ctx)
     code = "import time\nprint('stubborn')\nwhile True:\n    try:\n        time.sleep(0.05)\n    except KeyboardInterrupt:\n        pass"
-    ctx = make_ctx("python", code)
-    engine = pool.get("python", ctx.user, ctx.creator)
-    thread, outcome = run_in_thread(engine, ctx)
-    wait_for(lambda: ("INFO", "stubborn") in ctx.logs)
-    cancel(engine, ctx)
-    thread.join(30)
-    assert not thread.is_alive()
+    outcome = cancel_once_running(pool, make_ctx, code, "stubborn")
     assert "killed" in str(outcome["error"])
     assert process_gone(pid)
     assert engine_pid(pool, make_ctx) != pid

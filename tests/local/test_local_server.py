@@ -42,31 +42,28 @@ def test_a_given_data_dir_is_kept(tmp_path):
     assert (tmp_path / "linkis.db").exists()
 
 
+def assert_start_refused(gateway: LocalLinkis, reason: str) -> None:
+    """``gateway.start()`` fails with a GatewayStartError naming ``reason`` (stopped if it did not)."""
+    try:
+        gateway.start()
+    except GatewayStartError as error:
+        assert reason in str(error)
+    else:
+        gateway.stop()
+        raise AssertionError(f"start() succeeded; expected a refusal: {reason}")
+
+
 def test_a_taken_port_is_a_clear_error(tmp_path):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
-        gateway = make(port=taken.getsockname()[1], data_dir=tmp_path)
-        try:
-            gateway.start()
-        except GatewayStartError as error:
-            assert "cannot listen" in str(error)
-        else:
-            gateway.stop()
-            raise AssertionError("start() on a taken port succeeded")
+        assert_start_refused(make(port=taken.getsockname()[1], data_dir=tmp_path), "cannot listen")
 
 
 def test_a_data_dir_serves_one_gateway_at_a_time(tmp_path):
     # A second gateway would share the DuckDB files and mark the first one's jobs as lost.
     with make(data_dir=tmp_path):
-        second = make(data_dir=tmp_path)
-        try:
-            second.start()
-        except GatewayStartError as error:
-            assert "another local Linkis" in str(error)
-        else:
-            second.stop()
-            raise AssertionError("two gateways started on one data directory")
+        assert_start_refused(make(data_dir=tmp_path), "another local Linkis")
     with make(data_dir=tmp_path):  # free again once the first has stopped
         pass
 
