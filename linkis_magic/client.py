@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional, Union
 
+import orjson
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, ReadTimeoutError
@@ -34,18 +35,20 @@ from .job import REQUEST_MARKER, Job
 from .results import is_result_file, result_index
 from .protocol import API_PREFIX, TOKEN_CODE_HEADER, TOKEN_USER_HEADER, MessageStatus
 
-try:  # a faster JSON parser for big result pages, used when installed
-    import orjson
-
-    _loads = orjson.loads
-except ImportError:  # pragma: no cover - depends on the environment
-    _loads = json.loads
-
 Timeout = Union[float, tuple[float, float]]
 
 #: Seconds between searches of job history for a job whose submit lost its answer on the way
 #: back (reset, timeout): the gateway may still be persisting it (§4.1 persists, then answers).
 RECOVERY_WAITS = (0.0, 0.5, 1.0)
+
+
+def _decode(content: bytes) -> Any:
+    """A JSON body: orjson first (a result page parses 2-3x faster), then the standard library for
+    what orjson refuses and Java's JSON writers can still send (lone surrogates in a log, NaN)."""
+    try:
+        return orjson.loads(content)
+    except orjson.JSONDecodeError:
+        return json.loads(content)
 
 
 @dataclass(frozen=True)
@@ -242,7 +245,7 @@ class LinkisClient:
         resp = self._send(method, path, **kwargs)
         content = self._redact(resp.content) if resp.status_code != 200 else resp.content
         try:
-            body = _loads(content)
+            body = _decode(content)
         except ValueError:
             raise LinkisProtocolError(
                 f"{method} {path}: HTTP {resp.status_code}, not a Linkis response: "

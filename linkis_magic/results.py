@@ -27,6 +27,8 @@ import decimal
 import gc
 import html
 import re
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Sequence, Union
 
 import numpy as np
@@ -60,21 +62,34 @@ _BOOLEAN = {"boolean", "bool"}
 _DATETIME = {"date", "timestamp", "datetime"}
 
 
+_pause_lock = threading.Lock()
+_pauses = 0  # how many _collector_paused() blocks are open, in any thread
+_was_enabled = True
+
+
 @contextlib.contextmanager
 def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a page is decoded and typed.
+    """Pause the cyclic garbage collector while pages are decoded and typed.
 
     A page is hundreds of thousands of fresh lists and strings with no reference cycles; each
     allocation burst would otherwise trigger collections that rescan every live object, which
-    measured as half the load time of a million-row result.
+    measured as half the load time of a million-row result. The switch is process-wide and a page
+    is fetched in one thread while the last is typed in another, so the pauses are counted: the
+    last one to end turns the collector back on (if it was on).
     """
-    was_enabled = gc.isenabled()
-    gc.disable()
+    global _pauses, _was_enabled
+    with _pause_lock:
+        if _pauses == 0:
+            _was_enabled = gc.isenabled()
+            gc.disable()
+        _pauses += 1
     try:
         yield
     finally:
-        if was_enabled:
-            gc.enable()
+        with _pause_lock:
+            _pauses -= 1
+            if _pauses == 0 and _was_enabled:
+                gc.enable()
 
 
 def is_result_file(path: str) -> bool:
@@ -103,14 +118,20 @@ def _nulls_to_none(cells: "pa.Array") -> "pa.Array":
 def _integers(cells: "pa.Array") -> Any:
     import pandas as pd
 
-    # Arrow's cast takes neither padding nor a leading "+", which Python's int() does.
-    values = pc.cast(pc.replace_substring_regex(pc.utf8_trim_whitespace(cells), r"^\+", ""), pa.int64())  # exact: no float detour, so 2**63-1 survives
+    try:  # exact: no float detour, so 2**63-1 survives
+        values = pc.cast(cells, pa.int64())
+    except pa.ArrowInvalid:  # Arrow's cast takes neither padding nor a leading "+"; int() does
+        values = pc.cast(pc.replace_substring_regex(pc.utf8_trim_whitespace(cells), r"^\+", ""), pa.int64())
     mask = values.is_null().to_numpy(zero_copy_only=False)
     return pd.arrays.IntegerArray(pc.fill_null(values, 0).to_numpy(), mask)
 
 
 def _floats(cells: "pa.Array") -> Any:
-    return pc.cast(pc.utf8_trim_whitespace(cells), pa.float64()).to_numpy(zero_copy_only=False)  # nulls -> NaN
+    try:
+        values = pc.cast(cells, pa.float64())
+    except pa.ArrowInvalid:  # padded cells
+        values = pc.cast(pc.utf8_trim_whitespace(cells), pa.float64())
+    return values.to_numpy(zero_copy_only=False)  # nulls -> NaN
 
 
 def _decimals(cells: "pa.Array") -> Any:
@@ -129,10 +150,12 @@ def _booleans(cells: "pa.Array") -> Any:
 def _datetimes(cells: "pa.Array") -> Any:
     import pandas as pd
 
+    with contextlib.suppress(pa.ArrowInvalid):  # the common case, at a tenth of the cost below
+        return pc.cast(cells, pa.timestamp("us")).to_numpy(zero_copy_only=False)  # nulls -> NaT
     # Hive and JDBC print up to 9 fraction digits (Timestamp.toString); microseconds are kept.
     trimmed = pc.replace_substring_regex(pc.utf8_trim_whitespace(cells), r"(\.\d{6})\d+", r"\1")
     try:
-        return pc.cast(trimmed, pa.timestamp("us")).to_numpy(zero_copy_only=False)  # nulls -> NaT
+        return pc.cast(trimmed, pa.timestamp("us")).to_numpy(zero_copy_only=False)
     except pa.ArrowInvalid:
         # Time zones, empty cells and other ISO 8601 forms Arrow's cast refuses: pandas' parser.
         return pd.to_datetime(cells.to_pandas(), format="ISO8601").to_numpy()
@@ -234,22 +257,39 @@ class ResultSet:
         return page
 
     def pages(self, limit: Optional[int] = None) -> Iterator[list]:
-        """Row pages (lists of string cells) until a short or empty page (§8.2) or ``limit``."""
+        """Row pages (lists of string cells) until a short or empty page (§8.2) or ``limit``.
+
+        While the caller works on one page, a worker thread fetches and parses the next, so the
+        gateway writes page n+1 while page n is typed instead of each waiting for the other.
+        """
+        if limit is not None and limit <= 0:
+            return
         number, seen = 1, 0
-        while limit is None or seen < limit:
-            rows = self._page(number).get("fileContent") or []
-            # totalLine is this page's row count, not the total; a short page is the last (§8.2).
-            last = len(rows) < self.page_size
-            if last:
-                self._row_count = (number - 1) * self.page_size + len(rows)
-            if limit is not None:
-                rows = rows[: limit - seen]
-            if rows:
-                yield rows
-            seen += len(rows)
-            if last:
-                return
-            number += 1
+        pool: Optional[ThreadPoolExecutor] = None
+        try:
+            page = self._page(1)
+            while True:
+                rows = page.get("fileContent") or []
+                # totalLine is this page's row count, not the total; a short page is the last (§8.2).
+                last = len(rows) < self.page_size
+                if last:
+                    self._row_count = (number - 1) * self.page_size + len(rows)
+                if limit is not None:
+                    rows = rows[: limit - seen]
+                seen += len(rows)
+                done = last or (limit is not None and seen >= limit)
+                if not done:
+                    pool = pool or ThreadPoolExecutor(1, thread_name_prefix="linkis-result-page")
+                    ahead: Future = pool.submit(self._page, number + 1)
+                del page  # only rows are yielded: the page dict must not outlive them
+                if rows:
+                    yield rows
+                if done:
+                    return
+                page, number = ahead.result(), number + 1
+        finally:
+            if pool is not None:  # an abandoned or interrupted read does not wait for the fetch
+                pool.shutdown(wait=False, cancel_futures=True)
 
     # -- metadata ----------------------------------------------------------------------------
 
@@ -287,8 +327,8 @@ class ResultSet:
         # (Typing whole columns at the end measured slower and heavier: the string cells of every
         # page stay alive until then.)
         frames = []
-        for rows in self.pages(limit):
-            with _collector_paused():
+        with _collector_paused():  # the whole read: re-enabling it between pages costs a collection each
+            for rows in self.pages(limit):
                 frames.append(to_frame(self.columns, rows))
         if not frames:
             return to_frame(self.columns, [])

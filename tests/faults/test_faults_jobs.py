@@ -3,18 +3,20 @@ once and a kill still lands."""
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 
 import pytest
 
 from linkis_magic.client import LinkisClient
-from linkis_magic.errors import JobFailed
+from linkis_magic.errors import JobFailed, LinkisProtocolError
 from linkis_magic.job import Job
 from linkis_magic.local.faults import Faults
 from linkis_magic.local.jobs import RESTART_ERR_DESC
 from linkis_magic.local.server import LocalLinkis
 from linkis_magic.protocol import JobStatus
+from linkis_magic.results import ResultSet
 
 from tests.faults.conftest import USERS, LogRecorder, count, logged_lines
 
@@ -135,3 +137,56 @@ def wait_until(condition, seconds: float = 20.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "condition not reached"
         time.sleep(0.05)
+
+
+# -- result pages and bodies ----------------------------------------------------------------
+
+#: 12,000 rows: three pages of 5,000.
+ROWS_SQL = "select id from (select posexplode(split(space(11999), ' ')) as (id, s)) t"
+
+
+def open_file_pages(gateway: LocalLinkis, since: int) -> list[str]:
+    return [r.query.get("page") for r in gateway.requests[since:] if r.path.endswith("/openFile")]
+
+
+def test_the_next_page_is_requested_while_the_caller_holds_this_one(client: LinkisClient, gateway: LocalLinkis):
+    path = client.run(ROWS_SQL, engine="hive").results[0].path
+    start = len(gateway.requests)
+    pages = ResultSet(client, path, page_size=5000).pages()
+    first = next(pages)
+    deadline = time.monotonic() + 5
+    while open_file_pages(gateway, start) != ["1", "2"] and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(first) == 5000 and open_file_pages(gateway, start) == ["1", "2"]
+    assert [len(rows) for rows in pages] == [5000, 2000]
+    assert open_file_pages(gateway, start) == ["1", "2", "3"]  # nothing past the short last page
+
+
+def test_a_page_failing_mid_read_raises_and_the_collector_comes_back(client: LinkisClient, faults: Faults):
+    result = ResultSet(client, client.run(ROWS_SQL, engine="hive").results[0].path, page_size=5000)
+    assert result.columns  # page 1 is read and kept; the next openFile asks for page 2
+    rule = faults.spring_error(r"/filesystem/openFile$", times=None)
+    with pytest.raises(LinkisProtocolError, match="openFile"):
+        result.to_pandas()
+    assert rule.fired >= 1 and gc.isenabled()
+    faults.clear()
+    assert result.to_pandas()["id"].tolist() == list(range(12000)) and gc.isenabled()
+
+
+def test_an_abandoned_read_does_not_wait_for_the_page_in_flight(client: LinkisClient, faults: Faults):
+    result = ResultSet(client, client.run(ROWS_SQL, engine="hive").results[0].path, page_size=5000)
+    result.columns
+    faults.delay(r"/filesystem/openFile$", 3.0, times=1)  # page 2, fetched ahead, is slow
+    pages = result.pages()
+    next(pages)
+    started = time.monotonic()
+    pages.close()
+    assert time.monotonic() - started < 1.0
+
+
+def test_bodies_orjson_refuses_are_still_read(client: LinkisClient, faults: Faults):
+    # Java's JSON writers can send a lone surrogate (a log cut inside a character) and NaN.
+    body = ('{"method":"/api/filesystem/openLog","status":0,"message":"OK",'
+            '"data":{"log":["","","","cut \\ud83d here\\n"],"ratio":NaN}}')
+    faults.fail(r"/filesystem/openLog$", 200, body=body)
+    assert client.open_log("/tmp/any.log")[3] == "cut \ud83d here\n"
