@@ -45,6 +45,25 @@ def test_kill_stops_the_process_group(pool, make_ctx):
     wait_for(lambda: process_gone(sleeper))
 
 
+def test_a_job_that_ignores_sigterm_is_killed_after_the_grace_period(pool, make_ctx):
+    ctx = make_ctx("shell", "trap '' TERM; echo ready; while true; do sleep 0.1; done")
+    engine = pool.get("shell", ctx.user, ctx.creator)
+    thread, outcome = run_in_thread(engine, ctx)
+    wait_for(lambda: ("INFO", "ready") in ctx.logs)
+    cancel(engine, ctx)
+    thread.join(30)
+    assert not thread.is_alive() and "cancelled" in str(outcome["error"])
+
+
+def test_a_kill_before_bash_is_running_still_stops_it(pool, make_ctx):
+    ctx = make_ctx("shell", "sleep 600")
+    ctx.cancelled.set()  # the runner's flag is up, but the engine had no process to signal yet
+    engine = pool.get("shell", ctx.user, ctx.creator)
+    thread, outcome = run_in_thread(engine, ctx)
+    thread.join(30)
+    assert not thread.is_alive() and "cancelled" in str(outcome["error"])
+
+
 def test_background_process_holding_the_output_is_stopped(pool, make_ctx):
     ctx = run(pool, make_ctx("shell", "sleep 600 & echo started"))
     assert ctx.texts() == ["started\n"]

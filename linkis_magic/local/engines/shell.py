@@ -19,7 +19,6 @@ from typing import IO, Callable
 from .base import Engine, EngineError, ExecutionContext
 
 _KILL_GRACE_SECONDS = 2.0
-_WAIT_POLL_SECONDS = 0.2
 
 
 class ShellEngine(Engine):
@@ -39,7 +38,7 @@ class ShellEngine(Engine):
             _reader(process.stderr, lambda line: ctx.log("WARN", line.rstrip("\n"))),
         ]
         try:
-            code = _wait(process, ctx)
+            code = process.wait()  # blocks in waitpid: no polling, so idle jobs cost the gateway nothing
             _join_readers(process, readers, ctx)
         finally:
             with self._lock:
@@ -52,11 +51,11 @@ class ShellEngine(Engine):
             raise EngineError(f"shell exited with code {code}")
 
     def cancel(self, ctx: ExecutionContext) -> None:
-        """SIGTERM the job's process group; ``execute`` escalates to SIGKILL after a grace period."""
+        """SIGTERM the job's process group, SIGKILL if bash is still there after a grace period."""
         with self._lock:
             process = self._running.get(ctx.task_id)
         if process is not None:
-            _signal_group(process, signal.SIGTERM)
+            _terminate(process)
 
     def close(self) -> None:
         """Kill every running job's process group and reap it."""
@@ -84,6 +83,8 @@ class ShellEngine(Engine):
         )
         with self._lock:
             self._running[ctx.task_id] = process
+        if ctx.cancelled.is_set():  # killed while bash was starting: cancel() did not find it
+            _terminate(process)
         ctx.log("INFO", f"Started bash (pid {process.pid}) in {workdir}")
         return process
 
@@ -101,21 +102,17 @@ def _reader(stream: IO[str], handle: Callable[[str], object]) -> threading.Threa
     return thread
 
 
-def _wait(process: subprocess.Popen[str], ctx: ExecutionContext) -> int:
-    """Wait for bash to exit; once the job is cancelled, TERM then KILL its process group."""
-    deadline: float | None = None
-    while True:
-        try:
-            return process.wait(timeout=_WAIT_POLL_SECONDS)
-        except subprocess.TimeoutExpired:
-            pass
-        if ctx.cancelled.is_set() and deadline is None:
-            _signal_group(process, signal.SIGTERM)
-            deadline = _KILL_GRACE_SECONDS
-        elif deadline is not None:
-            deadline -= _WAIT_POLL_SECONDS
-            if deadline <= 0:
-                _signal_group(process, signal.SIGKILL)
+def _terminate(process: subprocess.Popen[str]) -> None:
+    """TERM the process group now, KILL it if bash has not exited after the grace period."""
+    _signal_group(process, signal.SIGTERM)
+
+    def escalate() -> None:
+        if process.poll() is None:
+            _signal_group(process, signal.SIGKILL)
+
+    timer = threading.Timer(_KILL_GRACE_SECONDS, escalate)
+    timer.daemon = True
+    timer.start()
 
 
 def _join_readers(process: subprocess.Popen[str], readers: list[threading.Thread], ctx: ExecutionContext) -> None:
