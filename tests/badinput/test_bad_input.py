@@ -182,6 +182,36 @@ def test_a_ca_bundle_makes_the_certificate_trusted(tls_server):
         assert client.job_info(1) == {"taskID": 1}
 
 
+def test_the_environment_ca_bundle_is_used_but_never_over_an_explicit_one(tls_server, tmp_path, monkeypatch):
+    url, cert = tls_server
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", cert)
+    with LinkisClient(url, user="alice", token="tk") as client:
+        assert client.job_info(1) == {"taskID": 1}
+    other = tmp_path / "other-ca.pem"  # a CA that did not sign the server's certificate
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=other",
+                    "-keyout", str(tmp_path / "other.key"), "-out", str(other)], check=True, capture_output=True,
+                   timeout=60)
+    with LinkisClient(url, user="alice", token="tk", ca_bundle=str(other), retries=0) as client:
+        with pytest.raises(LinkisConnectionError, match="CERTIFICATE_VERIFY_FAILED"):
+            client.job_info(1)
+
+
+def test_proxies_and_no_proxy_come_from_the_environment(local_linkis: LocalLinkis, monkeypatch):
+    with socket.socket() as dead:  # a proxy that refuses every connection
+        dead.bind(("127.0.0.1", 0))
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{dead.getsockname()[1]}")
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        monkeypatch.delenv("http_proxy", raising=False)
+        with LinkisClient(local_linkis.url, user=local_linkis.user, token=local_linkis.token, retries=0) as client:
+            with pytest.raises(LinkisConnectionError, match="cannot reach"):
+                client.job_info(1)
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        with LinkisClient(local_linkis.url, user=local_linkis.user, token=local_linkis.token) as client:
+            with pytest.raises(LinkisRequestError):  # the gateway answered: no such task
+                client.job_info(987654321)
+
+
 def test_the_gateway_itself_refuses_code_that_is_not_utf8(local_linkis: LocalLinkis):
     # Another client may send JSON escapes of lone surrogates; the gateway refuses before persisting.
     body = ('{"executionContent": {"code": "select \'\\udcff\'", "runType": "hql"}, '
