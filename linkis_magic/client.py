@@ -15,7 +15,7 @@ import os
 import re
 import time
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional, Union
+from typing import Any, Callable, Mapping, Optional, Union
 
 import orjson
 import requests
@@ -33,7 +33,7 @@ from .errors import (
     LinkisTimeoutError,
 )
 from .job import REQUEST_MARKER, Job
-from .results import is_result_file, result_index
+from .results import decode_page, is_result_file, result_index, rows_array
 from .protocol import API_PREFIX, TOKEN_CODE_HEADER, TOKEN_USER_HEADER, MessageStatus
 
 Timeout = Union[float, tuple[float, float]]
@@ -248,11 +248,11 @@ class LinkisClient:
                                          f"the read timeout: {e}") from e
             raise LinkisConnectionError(f"{method} {path}: cannot reach {self.url}: {e}") from e
 
-    def _envelope(self, method: str, path: str, **kwargs: Any) -> Envelope:
+    def _envelope(self, method: str, path: str, decode: Callable[[bytes], Any] = _decode, **kwargs: Any) -> Envelope:
         resp = self._send(method, path, **kwargs)
         content = self._redact(resp.content) if resp.status_code != 200 else resp.content
         try:
-            body = _decode(content)
+            body = decode(content)
         except ValueError:
             raise LinkisProtocolError(
                 f"{method} {path}: HTTP {resp.status_code}, not a Linkis response: "
@@ -267,15 +267,15 @@ class LinkisClient:
         a stack and a non-Linkis excerpt are all covered. (No Linkis message quotes a password.)"""
         return content.replace(self._token.encode(), b"***") if self._token else content
 
-    def _call(self, method: str, path: str, **kwargs: Any) -> dict:
+    def _call(self, method: str, path: str, decode: Callable[[bytes], Any] = _decode, **kwargs: Any) -> dict:
         """Send one request, log in first or again if needed, and unwrap the envelope."""
         if self._password and not self._logged_in:
             self.login()
-        envelope = self._envelope(method, path, **kwargs)
+        envelope = self._envelope(method, path, decode, **kwargs)
         if envelope.status == MessageStatus.NOT_LOGGED_IN and self._password:
             # The session expired or the gateway restarted and forgot the ticket (§2.1).
             self.login()
-            envelope = self._envelope(method, path, **kwargs)
+            envelope = self._envelope(method, path, decode, **kwargs)
         return raise_for_envelope(envelope)
 
     # -- user endpoints (§2) -----------------------------------------------------------------
@@ -397,10 +397,19 @@ class LinkisClient:
         paths = [c["path"] for c in tree.get("children") or [] if is_result_file(c.get("path", ""))]
         return sorted(paths, key=result_index)
 
-    def open_result(self, path: str, page: int = 1, page_size: int = 5000) -> dict:
-        """One page of a result file (§8.2): ``metadata``, ``fileContent``, ``type``, ``totalLine``."""
+    def open_result(self, path: str, page: int = 1, page_size: int = 5000, *, arrow: bool = False) -> dict:
+        """One page of a result file (§8.2): ``metadata``, ``fileContent``, ``type``, ``totalLine``.
+
+        With ``arrow=True``, ``fileContent`` is a ``pyarrow`` array of rows (each a
+        ``list<string>``), parsed without a Python object per cell: what :class:`ResultSet` reads.
+        """
         params = {"path": path, "page": page, "pageSize": page_size}
-        return self._call("GET", "/filesystem/openFile", params=params)
+        if not arrow:
+            return self._call("GET", "/filesystem/openFile", params=params)
+        data = self._call("GET", "/filesystem/openFile", params=params,
+                          decode=lambda content: decode_page(content, _decode))
+        rows = data.get("fileContent")  # none at all (a display_prohibited page, §8.2): no rows
+        return {**data, "fileContent": rows_array([] if rows is None else rows)}
 
     def open_log(self, log_path: str) -> list[str]:
         """A finished job's whole log as ``[error, warn, info, all]`` (§8.4)."""

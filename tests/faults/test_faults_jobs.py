@@ -7,6 +7,7 @@ import gc
 import threading
 import time
 
+import pandas as pd
 import pytest
 
 from linkis_magic.client import LinkisClient
@@ -190,3 +191,12 @@ def test_bodies_orjson_refuses_are_still_read(client: LinkisClient, faults: Faul
             '"data":{"log":["","","","cut \\ud83d here\\n"],"ratio":NaN}}')
     faults.fail(r"/filesystem/openLog$", 200, body=body)
     assert client.open_log("/tmp/any.log")[3] == "cut \ud83d here\n"
+
+
+def test_a_lenient_gateway_sending_number_cells_still_gives_typed_columns(client: LinkisClient, faults: Faults):
+    body = ('{"method":"/api/filesystem/openFile","status":0,"message":"OK","data":{"metadata":'
+            '[{"columnName":"n","comment":"NULL","dataType":"bigint"}],"fileContent":[[1],[null],[3]],'
+            '"type":"2","totalLine":3,"page":1,"totalPage":0}}')
+    faults.fail(r"/filesystem/openFile$", 200, body=body)
+    frame = ResultSet(client, "/results/alice/_0.dolphin").to_pandas()
+    assert str(frame["n"].dtype) == "Int64" and frame["n"].tolist()[::2] == [1, 3] and pd.isna(frame["n"][1])

@@ -1,12 +1,15 @@
-"""Column typing from Linkis dataType (linkis-protocol.md §8.2), column-wise."""
+"""Column typing from Linkis dataType (linkis-protocol.md §8.2), column-wise, and result pages' bodies."""
 
+import json
 from decimal import Decimal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
-from linkis_magic.results import base_type, convert_column, result_index, to_frame
+from linkis_magic.errors import LinkisProtocolError
+from linkis_magic.results import base_type, convert_column, decode_page, result_index, rows_array, to_frame
 
 
 def test_integers_are_exact_and_nullable():
@@ -89,3 +92,59 @@ def test_cells_arrow_would_refuse_as_written_are_still_typed():
     zoned = convert_column(["2024-01-01T12:00:00Z", "2024-01-01T13:00:00Z"], "timestamp")
     assert [pd.Timestamp(v).hour for v in zoned] == [12, 13]
     assert pd.isna(convert_column(["", "2024-01-01"], "date")[0])
+
+
+# -- openFile bodies: Arrow's JSON reader, or the plain decoder for anything unusual ------------
+
+PAGE = ('{"method":"/api/filesystem/openFile","status":0,"message":"OK","data":{"metadata":'
+        '[{"columnName":"n","comment":"NULL","dataType":"int"},{"columnName":"s","comment":"NULL","dataType":"string"}],'
+        '"fileContent":%s,"type":"2","totalLine":2,"page":1,"totalPage":0,"totalColumn":2}}')
+
+
+def plain(content: bytes):
+    """The fallback decoder, marking what it decoded."""
+    return {"decoded by": "json", "body": json.loads(content)}
+
+
+def test_a_table_page_is_read_into_arrow_rows():
+    body = decode_page((PAGE % r'[["1","a\"b\u4e2d"],["NULL","x"]]').encode(), plain)
+    assert "decoded by" not in body and body["status"] == 0 and body["message"] == "OK"
+    assert isinstance(body["data"]["fileContent"], pa.ListArray)
+    assert body["data"]["fileContent"].to_pylist() == [["1", 'a"b中'], ["NULL", "x"]]
+    assert body["data"]["metadata"][1] == {"columnName": "s", "comment": "NULL", "dataType": "string"}
+    assert body["data"]["type"] == "2" and body["data"]["totalLine"] == 2
+    frame = to_frame(body["data"]["metadata"], body["data"]["fileContent"])
+    assert str(frame["n"].dtype) == "Int64" and pd.isna(frame["n"][1]) and frame["s"][0] == 'a"b中'
+
+
+@pytest.mark.parametrize("name, body", [
+    ("an error envelope", '{"method":null,"status":1,"message":"error code: 80010","data":{"errorMsg":{"desc":"x"}}}'),
+    ("a text result", (PAGE % '[["line"]]').replace(
+        '[{"columnName":"n","comment":"NULL","dataType":"int"},{"columnName":"s","comment":"NULL","dataType":"string"}]',
+        '"NULL"')),
+    ("number cells", PAGE % '[[1,"a"],[2,"b"]]'),
+    ("a lone surrogate", PAGE % r'[["1","\ud800"]]'),
+    ("no envelope at all", '[["1","a"]]'),
+])
+def test_unusual_bodies_go_to_the_plain_decoder_whole(name, body):
+    assert decode_page(body.encode(), plain)["decoded by"] == "json"
+
+
+def test_cells_that_are_not_utf8_are_not_let_through():
+    body = (PAGE % '[["1","\xff"]]').encode("latin-1")
+    with pytest.raises(ValueError):  # what the plain decoder says of it; the client reports it
+        decode_page(body, plain)
+
+
+@pytest.mark.parametrize("rows", [[None, ["1", "a"]], ["row"], {"0": ["1", "a"]}])
+def test_content_that_is_not_rows_is_a_protocol_error(rows):
+    with pytest.raises(LinkisProtocolError):
+        to_frame([{"columnName": "n", "dataType": "int"}, {"columnName": "s", "dataType": "string"}], rows)
+    body = decode_page((PAGE % json.dumps(rows)).encode(), plain)
+    content = body["body"]["data"]["fileContent"] if "decoded by" in body else body["data"]["fileContent"]
+    with pytest.raises(LinkisProtocolError):
+        rows_array(content)
+
+
+def test_cells_of_other_json_types_are_kept_as_their_text():
+    assert rows_array([[1, None, True], [2.5, "x", None]]).to_pylist() == [["1", None, "True"], ["2.5", "x", None]]
