@@ -71,13 +71,15 @@ _was_enabled = True
 
 @contextlib.contextmanager
 def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while pages are decoded and typed.
+    """Pause the cyclic garbage collector while ``to_pandas`` reads and types pages.
 
-    A page is hundreds of thousands of fresh lists and strings with no reference cycles; each
-    allocation burst would otherwise trigger collections that rescan every live object, which
-    measured as half the load time of a million-row result. The switch is process-wide and a page
-    is fetched in one thread while the last is typed in another, so the pauses are counted: the
-    last one to end turns the collector back on (if it was on).
+    Typing makes many short-lived objects with no reference cycles (and a page the plain JSON
+    decoder reads is one per cell); each allocation burst would otherwise trigger collections
+    that rescan every live object, which once measured as half the load time of a million-row
+    result. The switch is process-wide and reads may run in several threads at once, so pauses
+    are counted: the last one to end turns the collector back on (if it was on). Only the reading
+    thread pauses it, never the page fetched ahead, so no one else's code runs with it off for
+    longer than a read they started.
     """
     global _pauses, _was_enabled
     with _pause_lock:
@@ -206,30 +208,48 @@ _PAGE_SCHEMA = pa.schema([
 _PAGE_PARSE = pa_json.ParseOptions(explicit_schema=_PAGE_SCHEMA, unexpected_field_behavior="infer")
 
 
+def _plain_json_types(data_type: "pa.DataType") -> bool:
+    """Whether Arrow inferred only what JSON itself has (text, integers, booleans, nulls, lists,
+    objects): a string it took for a timestamp, or an integer too big for int64 that it made a
+    float, must not come back changed."""
+    if pa.types.is_struct(data_type):
+        return all(_plain_json_types(field.type) for field in data_type)
+    if pa.types.is_list(data_type):
+        return _plain_json_types(data_type.value_type)
+    return (pa.types.is_string(data_type) or pa.types.is_int64(data_type) or pa.types.is_boolean(data_type)
+            or pa.types.is_null(data_type))
+
+
 def decode_page(content: bytes, fallback: Callable[[bytes], Any]) -> Any:
     """An ``openFile`` body with ``data.fileContent`` as an Arrow array of rows (``list<string>``).
 
     Arrow's JSON reader parses the page in C++ without a Python object per cell: a million-row
     result reads faster and in a third less memory than through JSON lists. Anything else — an
-    error envelope, a text result, cells that are not strings or not UTF-8, a lone surrogate —
-    goes to ``fallback`` (a plain JSON decoder) whole, so it means what it always meant.
+    error envelope, a text result, cells that are not strings or not UTF-8, a row that is not a
+    list, a lone surrogate, fields Arrow would type differently from JSON — goes to ``fallback``
+    (a plain JSON decoder) whole, so it means what it always meant.
     """
     try:
         table = pa_json.read_json(pa.BufferReader(content), parse_options=_PAGE_PARSE,
                                   read_options=pa_json.ReadOptions(use_threads=False, block_size=len(content) + 1))
         data = table.column("data").combine_chunks() if table.num_rows == 1 else None
-        if (data is None or data.null_count or table.column("status")[0].as_py() != 0
-                or table.column("message").null_count):
+        if (data is None or data.null_count or not all(_plain_json_types(field.type) for field in table.schema)
+                or table.column("status")[0].as_py() != 0 or table.column("message").null_count):
             return fallback(content)
         rows = data.field("fileContent")
-        if rows.null_count == 0:
+        if rows.null_count == 0:  # else no fileContent at all (a display_prohibited page, §8.2)
             rows = rows.flatten()
+            if rows.null_count:  # a row that is null: the plain decoder's rows say what is wrong
+                return fallback(content)
             rows.validate(full=True)  # the JSON reader does not check UTF-8
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        body = {name: table.column(name)[0].as_py() for name in table.column_names if name != "data"}
+        body["data"] = {field.name: data.field(i)[0].as_py() for i, field in enumerate(data.type)
+                        if field.name != "fileContent"}
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError, ValueError, OverflowError):
         return fallback(content)
-    body = {name: table.column(name)[0].as_py() for name in table.column_names if name != "data"}
-    body["data"] = {field.name: data.field(i)[0].as_py() for i, field in enumerate(data.type)
-                    if field.name != "fileContent"}
+    if isinstance(body["data"].get("metadata"), list):  # keys a column did not send stay absent
+        body["data"]["metadata"] = [{k: v for k, v in column.items() if v is not None} if column else column
+                                    for column in body["data"]["metadata"]]
     body["data"]["fileContent"] = None if rows.null_count else rows
     return body
 
@@ -311,8 +331,7 @@ class ResultSet:
     def _page(self, number: int) -> dict:
         if number == 1 and self._first is not None:
             return self._first
-        with _collector_paused():
-            page = self.client.open_result(self.path, page=number, page_size=self.page_size, arrow=True)
+        page = self.client.open_result(self.path, page=number, page_size=self.page_size, arrow=True)
         if number == 1:
             self._first = page
         return page

@@ -200,3 +200,22 @@ def test_a_lenient_gateway_sending_number_cells_still_gives_typed_columns(client
     faults.fail(r"/filesystem/openFile$", 200, body=body)
     frame = ResultSet(client, "/results/alice/_0.dolphin").to_pandas()
     assert str(frame["n"].dtype) == "Int64" and frame["n"].tolist()[::2] == [1, 3] and pd.isna(frame["n"][1])
+
+
+def test_a_null_row_in_a_page_is_an_error_not_the_end_of_the_result(client: LinkisClient, faults: Faults):
+    body = ('{"method":"/api/filesystem/openFile","status":0,"message":"OK","data":{"metadata":'
+            '[{"columnName":"n","comment":"NULL","dataType":"bigint"}],"fileContent":[["1"],null,["3"]],'
+            '"type":"2","totalLine":3,"page":1,"totalPage":0}}')
+    faults.fail(r"/filesystem/openFile$", 200, body=body)
+    with pytest.raises(LinkisProtocolError, match="something other than rows"):
+        ResultSet(client, "/results/alice/_0.dolphin").to_pandas()
+
+
+def test_code_iterating_pages_runs_with_the_collector_on(client: LinkisClient, faults: Faults):
+    result = ResultSet(client, client.run(ROWS_SQL, engine="hive").results[0].path, page_size=5000)
+    faults.delay(r"/filesystem/openFile$", 0.3)  # each page fetched ahead is in flight a while
+    seen = []
+    for _rows in result.pages():
+        time.sleep(0.1)  # the caller's own work, while the next page is on its way
+        seen.append(gc.isenabled())
+    assert seen == [True, True, True]

@@ -125,6 +125,11 @@ def test_a_table_page_is_read_into_arrow_rows():
     ("number cells", PAGE % '[[1,"a"],[2,"b"]]'),
     ("a lone surrogate", PAGE % r'[["1","\ud800"]]'),
     ("no envelope at all", '[["1","a"]]'),
+    # Fields outside the page schema that Arrow would type differently from JSON.
+    ("a date-like field", (PAGE % '[["1","a"]]').replace('"type":"2"', '"type":"2","updated":"0000-01-01"')),
+    ("a zoned time in metadata", (PAGE % '[["1","a"]]').replace('"dataType":"int"}', '"dataType":"int","at":"2024-01-01T00:00:00+08:00"}')),
+    ("an integer past int64", (PAGE % '[["1","a"]]').replace('"totalLine":2', '"totalLine":123456789012345678901234')),
+    ("a null row", PAGE % '[["1","a"],null]'),
 ])
 def test_unusual_bodies_go_to_the_plain_decoder_whole(name, body):
     assert decode_page(body.encode(), plain)["decoded by"] == "json"
@@ -136,7 +141,7 @@ def test_cells_that_are_not_utf8_are_not_let_through():
         decode_page(body, plain)
 
 
-@pytest.mark.parametrize("rows", [[None, ["1", "a"]], ["row"], {"0": ["1", "a"]}])
+@pytest.mark.parametrize("rows", [[None, ["1", "a"]], [["1", "a"], None], ["row"], {"0": ["1", "a"]}])
 def test_content_that_is_not_rows_is_a_protocol_error(rows):
     with pytest.raises(LinkisProtocolError):
         to_frame([{"columnName": "n", "dataType": "int"}, {"columnName": "s", "dataType": "string"}], rows)
