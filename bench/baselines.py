@@ -23,9 +23,9 @@ from typing import Any, Optional
 
 import requests
 
-from linkis_magic.protocol import API_PREFIX, TOKEN_CODE_HEADER, TOKEN_USER_HEADER
+from linkis_magic.engines import resolve_engine
+from linkis_magic.protocol import API_PREFIX, TERMINAL_STATES, TOKEN_CODE_HEADER, TOKEN_USER_HEADER
 
-TERMINAL = {"Succeed", "Failed", "Cancelled", "Timeout"}
 JAVA_SDK_PERIOD = 1.0
 CLI_PERIOD = 2.0
 CLI_PAGE_SIZE = 5000
@@ -52,9 +52,10 @@ class PlainLinkis:
             raise RuntimeError(f"{path}: {body.get('message')}")
         return body["data"]
 
-    def submit(self, code: str, engine_type: str, run_type: str, creator: str = "BENCH") -> tuple[str, int]:
-        payload = {"executionContent": {"code": code, "runType": run_type},
-                   "labels": {"engineType": engine_type, "userCreator": f"{self.user}-{creator}"}}
+    def submit(self, code: str, engine: str, creator: str = "BENCH") -> tuple[str, int]:
+        spec = resolve_engine(engine)  # only the label names, so they match what our client sends
+        payload = {"executionContent": {"code": code, "runType": spec.run_type},
+                   "labels": {"engineType": spec.engine_type, "userCreator": f"{self.user}-{creator}"}}
         data = self.call("POST", "/entrance/submit", json=payload)
         return data["execID"], int(data["taskID"])
 
@@ -85,7 +86,7 @@ def java_sdk_wait(api: PlainLinkis, exec_id: str, task_id: int, period: float = 
     from_line = 1
     try:
         info = api.job_info(task_id)
-        while info["status"] not in TERMINAL:
+        while info["status"] not in TERMINAL_STATES:
             api.progress(exec_id)
             from_line = api.log(exec_id, from_line)
             time.sleep(period)
@@ -103,7 +104,7 @@ def cli_wait(api: PlainLinkis, exec_id: str, task_id: int, period: float = CLI_P
         while True:
             info = api.job_info(task_id)
             api.status(exec_id)
-            if info["status"] in TERMINAL:
+            if info["status"] in TERMINAL_STATES:
                 break
             from_line = api.log(exec_id, from_line)
             time.sleep(period)
@@ -119,7 +120,7 @@ def kill_and_confirm(api: PlainLinkis, exec_id: str, task_id: int, period: float
     api.kill(exec_id)
     while True:
         info = api.job_info(task_id)
-        if info["status"] in TERMINAL:
+        if info["status"] in TERMINAL_STATES:
             return info
         time.sleep(period)
 

@@ -16,7 +16,7 @@ from IPython.utils.capture import capture_output  # noqa: E402
 
 from baselines import PlainLinkis, cli_wait, java_sdk_wait  # noqa: E402
 from harness import Bench, Row, ipython_shell, median, now_ms  # noqa: E402
-from linkis_magic.job import Job  # noqa: E402
+from linkis_magic.client import LinkisClient  # noqa: E402
 
 #: 25 jobs 16 ms apart from 0.9 s: their ends fall at 25 evenly spaced phases of the 100 ms
 #: polls. (Steps of 33 or 67 ms, a third of a period, hit only three phases, and the median then
@@ -26,10 +26,9 @@ DURATIONS = tuple(round(0.9 + 0.016 * i, 3) for i in range(25))
 TARGET_MS = 60.0
 
 
-def ours(bench: Bench, seconds: float) -> float:
-    """``Job.wait()`` with no listener, as ``client.run`` does."""
-    job = Job.submit(bench.client(), f"sleep {seconds}", "shell")
-    job.wait()
+def ours(client: LinkisClient, seconds: float) -> float:
+    """``client.run``: ``Job.wait()`` with no listener."""
+    job = client.run(f"sleep {seconds}", "shell")
     return now_ms() - job.info["updatedTime"]
 
 
@@ -44,7 +43,7 @@ def magic(shell, seconds: float) -> float:
 def baseline(bench: Bench, seconds: float, wait=java_sdk_wait) -> float:
     api = PlainLinkis(bench.url, bench.gateway.user, bench.token())
     try:
-        exec_id, task_id = api.submit(f"sleep {seconds}", "shell-1", "shell")
+        exec_id, task_id = api.submit(f"sleep {seconds}", "shell")
         info = wait(api, exec_id, task_id)
         return now_ms() - info["updatedTime"]
     finally:
@@ -52,8 +51,9 @@ def baseline(bench: Bench, seconds: float, wait=java_sdk_wait) -> float:
 
 
 def run(bench: Bench) -> list[Row]:
-    ours(bench, 0.1)  # warm up: the shell engine and the client's connection
-    api = [ours(bench, s) for s in DURATIONS]
+    with bench.client() as client:
+        ours(client, 0.1)  # warm up: the shell engine and the client's connection
+        api = [ours(client, s) for s in DURATIONS]
     with ipython_shell(bench) as shell:
         cells = [magic(shell, s) for s in DURATIONS]
     java = [baseline(bench, s) for s in DURATIONS]

@@ -20,8 +20,9 @@ from typing import Callable, Optional
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from baselines import PlainLinkis, java_sdk_wait  # noqa: E402
-from harness import EXTRA_USERS, Bench, Counter, Row, child_main, median, percentile, run_child  # noqa: E402
+from harness import EXTRA_USERS, Bench, LiveView, Row, child_main, median, percentile, run_child  # noqa: E402
 from linkis_magic.client import LinkisClient  # noqa: E402
+from linkis_magic.errors import JobFailed  # noqa: E402
 from linkis_magic.job import Job  # noqa: E402
 
 JOBS = 50
@@ -65,7 +66,12 @@ class TimedPlain(PlainLinkis):
 def _ours(config: dict, user: str, latencies: list[float]) -> str:
     client = TimedClient(config["url"], user=user, token=config["tokens"][user], latencies=latencies)
     try:
-        return Job.submit(client, JOB, "shell").wait(listener=Counter()).status.value
+        job = Job.submit(client, JOB, "shell")
+        try:
+            job.wait(listener=LiveView())
+        except JobFailed:  # counted below as not succeeded, not a broken bench
+            pass
+        return job.status.value
     finally:
         client.close()
 
@@ -73,7 +79,7 @@ def _ours(config: dict, user: str, latencies: list[float]) -> str:
 def _java(config: dict, user: str, latencies: list[float]) -> str:
     api = TimedPlain(config["url"], user, config["tokens"][user], latencies=latencies)
     try:
-        exec_id, task_id = api.submit(JOB, "shell-1", "shell")
+        exec_id, task_id = api.submit(JOB, "shell")
         return java_sdk_wait(api, exec_id, task_id)["status"]
     finally:
         api.close()
@@ -101,8 +107,7 @@ def load(bench: Bench, client: str, processes: int) -> dict:
     """All 50 jobs from ``processes`` client processes, the users shared out among them."""
     start_at = time.time() + START_DELAY  # after every child has imported what it needs
     configs = [bench.child_config(mode="load", client=client, jobs=JOBS // processes, start_at=start_at,
-                                  users=list(USERS[i::processes] if processes < len(USERS) else
-                                             [USERS[i % len(USERS)]]))
+                                  users=list(USERS[i::processes]))
                for i in range(processes)]
     before = len(bench.gateway.requests)
     with ThreadPoolExecutor(processes) as pool:

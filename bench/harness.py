@@ -13,7 +13,6 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -87,9 +86,8 @@ class Bench:
     """The gateway all benches share, and clients for its users."""
 
     def __init__(self) -> None:
-        self._dir = tempfile.TemporaryDirectory(prefix="linkis-bench-")
         users = {default_user(): {}, **{name: {} for name in EXTRA_USERS}}
-        self.gateway = LocalLinkis(data_dir=self._dir.name, users=users)
+        self.gateway = LocalLinkis(users=users)  # in a temporary directory, removed when it stops
 
     def start(self) -> "Bench":
         self.gateway.start()
@@ -97,7 +95,6 @@ class Bench:
 
     def stop(self) -> None:
         self.gateway.stop()
-        self._dir.cleanup()
 
     def __enter__(self) -> "Bench":
         return self.start()
@@ -112,14 +109,14 @@ class Bench:
     def token(self, user: Optional[str] = None) -> str:
         return self.gateway.credentials(user or self.gateway.user)[1]
 
-    def client(self, user: Optional[str] = None, client_class: type = LinkisClient) -> LinkisClient:
+    def client(self, user: Optional[str] = None) -> LinkisClient:
         """Our client for ``user`` (token auth: no login request, §2.2)."""
         name = user or self.gateway.user
-        return client_class(self.url, user=name, token=self.token(name))
+        return LinkisClient(self.url, user=name, token=self.token(name))
 
-    def requests_of(self, user: str, since: int = 0) -> int:
-        """How many requests ``user`` sent after the first ``since`` the gateway logged."""
-        return sum(1 for record in self.gateway.requests[since:] if record.user == user)
+    def requests_of(self, user: str) -> int:
+        """How many requests the gateway has logged from ``user``."""
+        return sum(1 for record in self.gateway.requests if record.user == user)
 
     def child_config(self, **extra: Any) -> dict:
         """What a child process needs to reach the gateway (sent on stdin, never in argv)."""
@@ -149,18 +146,14 @@ def child_main(handlers: dict[str, Callable[[dict], Any]]) -> None:
     print(json.dumps(handlers[config["mode"]](config)))
 
 
-class Counter:
-    """A job listener that consumes logs and progress as a live view would, and counts them."""
-
-    def __init__(self) -> None:
-        self.lines = 0
-        self.progress_events = 0
+class LiveView:
+    """A job listener that takes logs and progress, so ``Job.wait`` reads them as for the live view."""
 
     def on_log(self, job: Any, lines: list[str]) -> None:
-        self.lines += len(lines)
+        pass
 
     def on_progress(self, job: Any) -> None:
-        self.progress_events += 1
+        pass
 
 
 @contextlib.contextmanager

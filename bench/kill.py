@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from IPython.utils.capture import capture_output  # noqa: E402
 
 from baselines import PlainLinkis, java_sdk_wait  # noqa: E402
-from harness import Bench, Counter, Row, ipython_shell, median, now_ms  # noqa: E402
+from harness import Bench, LiveView, Row, ipython_shell, median, now_ms  # noqa: E402
 from linkis_magic.errors import JobInterrupted  # noqa: E402
 from linkis_magic.job import Job  # noqa: E402
 
@@ -73,22 +73,24 @@ class Interrupt:
 
 
 def cancelled_ms(bench: Bench, task_id: int) -> float:
-    info = bench.client().job_info(task_id)
+    with bench.client() as client:
+        info = client.job_info(task_id)
     assert info["status"] == "Cancelled", f"task {task_id} ended {info['status']}, not Cancelled"
     return float(info["updatedTime"])
 
 
 def ours(bench: Bench, delay: float) -> tuple[float, float]:
     """``(SIGINT -> Cancelled, SIGINT -> JobInterrupted)`` in ms for ``Job.wait`` with a listener."""
-    job = Job.submit(bench.client(), JOB, "shell")
-    interrupt = Interrupt(bench, lambda: job.task_id, delay)
-    try:
-        job.wait(listener=Counter())
-    except JobInterrupted:
-        raised = now_ms()
-    else:
-        interrupt.join()
-        raise RuntimeError(f"Job.wait() returned {job.status.value} despite the SIGINT")
+    with bench.client() as client:
+        job = Job.submit(client, JOB, "shell")
+        interrupt = Interrupt(bench, lambda: job.task_id, delay)
+        try:
+            job.wait(listener=LiveView())
+        except JobInterrupted:
+            raised = now_ms()
+        else:
+            interrupt.join()
+            raise RuntimeError(f"Job.wait() returned {job.status.value} despite the SIGINT")
     interrupt.join()
     return cancelled_ms(bench, job.task_id) - interrupt.sent_ms, raised - interrupt.sent_ms
 
@@ -114,12 +116,14 @@ def magic(bench: Bench, shell, delay: float) -> tuple[float, float]:
 def baseline(bench: Bench, delay: float) -> tuple[float, float]:
     """The Java SDK's loop: Ctrl-C kills, then polls job history every second until terminal."""
     api = PlainLinkis(bench.url, bench.gateway.user, bench.token())
-    exec_id, task_id = api.submit(JOB, "shell-1", "shell")
-    interrupt = Interrupt(bench, lambda: task_id, delay)
-    java_sdk_wait(api, exec_id, task_id)
-    returned = now_ms()
-    interrupt.join()
-    api.close()
+    try:
+        exec_id, task_id = api.submit(JOB, "shell")
+        interrupt = Interrupt(bench, lambda: task_id, delay)
+        java_sdk_wait(api, exec_id, task_id)
+        returned = now_ms()
+        interrupt.join()
+    finally:
+        api.close()
     return cancelled_ms(bench, task_id) - interrupt.sent_ms, returned - interrupt.sent_ms
 
 

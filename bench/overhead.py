@@ -68,7 +68,7 @@ def baseline_cell_ms(bench: Bench) -> float:
     api = PlainLinkis(bench.url, bench.gateway.user, bench.token())
     try:
         started = time.perf_counter()
-        exec_id, task_id = api.submit(CELL, "hive-3.1.3", "hql")
+        exec_id, task_id = api.submit(CELL, "hive")
         info = java_sdk_wait(api, exec_id, task_id)
         tree = api.call("GET", "/filesystem/getDirFileTrees", params={"path": info["resultLocation"]})
         naive_frame(api, tree["dirFileTrees"]["children"][0]["path"])

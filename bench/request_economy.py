@@ -15,7 +15,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from baselines import PlainLinkis, cli_wait, java_sdk_wait  # noqa: E402
-from harness import Bench, Counter, Row, median  # noqa: E402
+from harness import Bench, LiveView, Row, median  # noqa: E402
 from linkis_magic.job import Job  # noqa: E402
 
 #: Job length in seconds -> how many times it runs (the short ones repeat while the long one runs).
@@ -34,12 +34,15 @@ def one_job(bench: Bench, client: str, user: str, seconds: int) -> tuple[int, fl
     before = bench.requests_of(user)
     started = time.monotonic()
     if client == "ours":
-        Job.submit(bench.client(user), code(seconds), "shell").wait(listener=Counter())
+        with bench.client(user) as ours:
+            Job.submit(ours, code(seconds), "shell").wait(listener=LiveView())
     else:
         api = PlainLinkis(bench.url, user, bench.token(user))
-        exec_id, task_id = api.submit(code(seconds), "shell-1", "shell")
-        (java_sdk_wait if client == "java" else cli_wait)(api, exec_id, task_id)
-        api.close()
+        try:
+            exec_id, task_id = api.submit(code(seconds), "shell")
+            (java_sdk_wait if client == "java" else cli_wait)(api, exec_id, task_id)
+        finally:
+            api.close()
     return bench.requests_of(user) - before, time.monotonic() - started
 
 

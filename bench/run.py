@@ -86,10 +86,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             print(f"  {name}: {time.monotonic() - begun:.0f} s", file=sys.stderr, flush=True)
     elapsed = time.monotonic() - started
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    print(f"\nlinkis-magic benchmarks, {when}, {machine()} ({elapsed:.0f} s)\n")
+    where = machine()
+    print(f"\nlinkis-magic benchmarks, {when}, {where} ({elapsed:.0f} s)\n")
     print(table(rows))
     if list(names) == list(BENCHES):
-        report = {"date": when, "machine": machine(), "seconds": round(elapsed, 1),
+        report = {"date": when, "machine": where, "seconds": round(elapsed, 1),
                   "rows": [row.as_json() for row in rows]}
         (BENCH_DIR / "results.json").write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")
     return 0
