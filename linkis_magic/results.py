@@ -25,10 +25,8 @@ from __future__ import annotations
 
 import contextlib
 import decimal
-import gc
 import html
 import re
-import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Sequence, Union
 
@@ -46,9 +44,9 @@ if TYPE_CHECKING:
     from .client import LinkisClient
 
 #: Rows per ``openFile`` page. Linkis defaults to 5,000 and allows up to 100,000 (§8.2). Bigger
-#: pages mean fewer round trips, but each page is held as Python strings while it is typed:
-#: make bench measured 25,000 rows as fast as 50,000 for a million-row result, with peak memory
-#: x2.8 of the DataFrame instead of x3.2. The first page (what a notebook displays) stays quick.
+#: pages mean fewer round trips but more held at once (two pages, with the read-ahead); make
+#: bench measured 25,000 rows as fast as 50,000 for a million-row result. The first page (what a
+#: notebook displays) stays quick.
 DEFAULT_PAGE_SIZE = 25_000
 
 #: Rows shown by ``_repr_html_``.
@@ -62,38 +60,6 @@ _FLOAT = {"float", "double", "real"}
 _DECIMAL = {"decimal", "bigdecimal"}
 _BOOLEAN = {"boolean", "bool"}
 _DATETIME = {"date", "timestamp", "datetime"}
-
-
-_pause_lock = threading.Lock()
-_pauses = 0  # how many _collector_paused() blocks are open, in any thread
-_was_enabled = True
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while ``to_pandas`` reads and types pages.
-
-    Typing makes many short-lived objects with no reference cycles (and a page the plain JSON
-    decoder reads is one per cell); each allocation burst would otherwise trigger collections
-    that rescan every live object, which once measured as half the load time of a million-row
-    result. The switch is process-wide and reads may run in several threads at once, so pauses
-    are counted: the last one to end turns the collector back on (if it was on). Only the reading
-    thread pauses it, never the page fetched ahead, so no one else's code runs with it off for
-    longer than a read they started.
-    """
-    global _pauses, _was_enabled
-    with _pause_lock:
-        if _pauses == 0:
-            _was_enabled = gc.isenabled()
-            gc.disable()
-        _pauses += 1
-    try:
-        yield
-    finally:
-        with _pause_lock:
-            _pauses -= 1
-            if _pauses == 0 and _was_enabled:
-                gc.enable()
 
 
 def is_result_file(path: str) -> bool:
@@ -404,13 +370,8 @@ class ResultSet:
         """All rows (or the first ``limit``) as a typed DataFrame."""
         import pandas as pd
 
-        # Typed page by page, so each page's Python strings are freed before the next arrives.
-        # (Typing whole columns at the end measured slower and heavier: the string cells of every
-        # page stay alive until then.)
-        frames = []
-        with _collector_paused():  # the whole read: re-enabling it between pages costs a collection each
-            for rows in self.pages(limit):
-                frames.append(to_frame(self.columns, rows))
+        # Typed page by page, so each page's string cells are freed before the next arrives.
+        frames = [to_frame(self.columns, rows) for rows in self.pages(limit)]
         if not frames:
             return to_frame(self.columns, [])
         return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)

@@ -19,7 +19,8 @@ from linkis_magic.local.server import LocalLinkis
 from linkis_magic.protocol import JobStatus
 from linkis_magic.results import ResultSet
 
-from tests.faults.conftest import USERS, LogRecorder, count, logged_lines
+from tests.faults.conftest import USERS, LogRecorder, logged_lines
+from tests.support import count, wait_for
 
 #: A shell job that logs 40 numbered lines over about four seconds (two live log reads or more).
 CHATTY = "for i in $(seq 1 40); do echo line-$i; sleep 0.1; done"
@@ -104,7 +105,7 @@ def test_progress_as_a_string_with_a_suffix(client: LinkisClient, faults: Faults
 @pytest.mark.parametrize("fault", ["503", "reset", "forgotten"])
 def test_a_kill_still_lands(client: LinkisClient, gateway: LocalLinkis, faults: Faults, fault: str):
     job = Job.submit(client, "sleep 30", engine="shell")
-    wait_until(lambda: client.job_info(job.task_id)["status"] == "Running")
+    wait_for(lambda: client.job_info(job.task_id)["status"] == "Running", 20.0)
     if fault == "503":
         rule = faults.fail(r"/kill$", 503, times=2)
     elif fault == "reset":
@@ -123,7 +124,7 @@ def test_a_gateway_restart_mid_job_ends_it_with_a_clear_error(tmp_path):
     with LocalLinkis(data_dir=tmp_path, users=USERS) as gateway, \
             LinkisClient(gateway.url, user="alice", password=USERS["alice"]["password"]) as client:
         job = Job.submit(client, "sleep 30", engine="shell")
-        wait_until(lambda: client.job_info(job.task_id)["status"] == "Running")
+        wait_for(lambda: client.job_info(job.task_id)["status"] == "Running", 20.0)
         restarter = threading.Thread(target=gateway.restart)
         restarter.start()
         with pytest.raises(JobFailed, match=f"task {job.task_id} ended Failed: {RESTART_ERR_DESC}"):
@@ -131,13 +132,6 @@ def test_a_gateway_restart_mid_job_ends_it_with_a_clear_error(tmp_path):
         restarter.join()
         # Same port, same data: the same client (logging in again) carries on.
         assert client.run("select 3 as n", engine="hive").results[0].to_pandas()["n"].tolist() == [3]
-
-
-def wait_until(condition, seconds: float = 20.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached"
-        time.sleep(0.05)
 
 
 # -- result pages and bodies ----------------------------------------------------------------
@@ -163,7 +157,7 @@ def test_the_next_page_is_requested_while_the_caller_holds_this_one(client: Link
     assert open_file_pages(gateway, start) == ["1", "2", "3"]  # nothing past the short last page
 
 
-def test_a_page_failing_mid_read_raises_and_the_collector_comes_back(client: LinkisClient, faults: Faults):
+def test_a_page_failing_mid_read_raises_and_the_next_read_gets_every_row(client: LinkisClient, faults: Faults):
     result = ResultSet(client, client.run(ROWS_SQL, engine="hive").results[0].path, page_size=5000)
     assert result.columns  # page 1 is read and kept; the next openFile asks for page 2
     rule = faults.spring_error(r"/filesystem/openFile$", times=None)
