@@ -31,7 +31,7 @@ from .errors import (
     LinkisRequestError,
     LinkisTimeoutError,
 )
-from .protocol import LOG_ALL, LOG_ERROR, JobStatus
+from .protocol import LOG_ALL, LOG_ERROR, JobStatus, split_log
 from .results import ResultSet, result_index
 
 if TYPE_CHECKING:
@@ -124,10 +124,7 @@ def log_lines(log: Any, level: int = LOG_ALL) -> list[str]:
     """Lines of one level of a log answer: a 4-string array, or ``""`` on a reader error (§4.4)."""
     if not isinstance(log, list) or len(log) <= level or not log[level]:
         return []
-    # "\n" only: the gateway joins lines with it, and splitlines() would also break on "\r" or
-    # form feeds inside a line, so the same log would be counted differently by us and by it.
-    text = str(log[level])
-    return text.split("\n")[:-1] if text.endswith("\n") else text.split("\n")
+    return split_log(str(log[level]))
 
 
 def build_payload(

@@ -85,5 +85,15 @@ TERMINAL_STATES = frozenset(
 #: Log array indexes in ``/entrance/{execID}/log`` and ``/filesystem/openLog`` (§4.4).
 LOG_ERROR, LOG_WARN, LOG_INFO, LOG_ALL = 0, 1, 2, 3
 
+
+def split_log(text: str) -> list[str]:
+    """A log text's lines as Linkis counts them: split on "\n" only, a final "\n" ending the last.
+
+    ``splitlines()`` would also break on "\r", form feeds and other separators a program may
+    print, and the entrance, openLog and the client would then count different lines (§4.4, §8.4).
+    """
+    return text.removesuffix("\n").split("\n")
+
+
 #: Result set ``type`` values (§8.2).
 RESULT_TEXT, RESULT_TABLE = "1", "2"

@@ -366,12 +366,11 @@ class Entrance:
         self._executor.submit(self._run, job)
         return job
 
-    def record_refusal(self, request: JobRequest, err_code: int | None, err_desc: str) -> int:
+    def record_refusal(self, request: JobRequest, err_code: int | None, err_desc: str) -> None:
         """History for a job an interceptor refused: persisted, then Failed at once (§4.1)."""
         task_id = self.store.insert(request, self.instance)
         self.store.update(task_id, status=JobStatus.FAILED.value, progress="1.0", err_code=err_code,
                           err_desc=err_desc)
-        return task_id
 
     def _make_job(self, task_id: int, exec_id: str, request: JobRequest) -> EntranceJob:
         day = datetime.now().strftime("%Y-%m-%d")

@@ -12,7 +12,7 @@ import threading
 from datetime import datetime
 from pathlib import Path
 
-from linkis_magic.protocol import LOG_ALL, LOG_ERROR, LOG_INFO, LOG_WARN
+from linkis_magic.protocol import LOG_ALL, LOG_ERROR, LOG_INFO, LOG_WARN, split_log
 
 #: ``/entrance/{execID}/log`` defaults (§4.4): 100 lines, and 10000 when ``size`` is negative.
 DEFAULT_LOG_SIZE = 100
@@ -101,8 +101,4 @@ class TaskLog:
 
 def read_log_file(path: Path) -> list[str]:
     """Every line of a persisted task log (the caller checks the size limit first)."""
-    # Split on "\n" only, as append() does: splitlines() would also break on "\r", form feeds
-    # and other separators a program may print, and the entrance and openLog would then count
-    # different lines for the same log (§4.4, §8.4).
-    text = path.read_bytes().decode("utf-8", errors="replace")
-    return text.split("\n")[:-1] if text.endswith("\n") else text.split("\n")
+    return split_log(path.read_bytes().decode("utf-8", errors="replace"))

@@ -157,8 +157,8 @@ class LocalLinkis:
         # known before the app exists, so execIDs carry it (§5).
         self._socket.listen(2048)
         self.port = self._socket.getsockname()[1]
-        self._lock_data_dir()
         try:
+            self._lock_data_dir()
             store = JobStore(self.data_dir / "linkis.db")
             store.fail_unfinished()
             entrance = Entrance(store, self._resolve_pool(), self.data_dir / "users", f"{self.host}:{self.port}",
@@ -176,11 +176,7 @@ class LocalLinkis:
         self._lock = open(self.data_dir / "gateway.lock", "a+")
         try:
             fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self._lock.close()
-            self._lock = None
-            self._socket.close()
-            self._socket = None
+        except BlockingIOError:  # _prepare's stop() closes the lock file and the socket
             raise GatewayStartError(f"another local Linkis is using the data directory {self.data_dir}") from None
 
     def _resolve_pool(self) -> Any:
