@@ -12,10 +12,8 @@ import tempfile
 
 import pytest
 
+from linkis_magic.config import ENV_VARS
 from linkis_magic.local.server import LocalLinkis
-
-_ENV = ("LINKIS_URL", "LINKIS_USER", "LINKIS_PASSWORD", "LINKIS_TOKEN", "LINKIS_PROFILE",
-        "LINKIS_CONFIG")
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -23,7 +21,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         return
     data_dir = tempfile.TemporaryDirectory(prefix="linkis-nbval-")
     gateway = LocalLinkis(data_dir=data_dir.name).start()
-    saved = {name: os.environ.pop(name, None) for name in _ENV}
+    saved = {name: os.environ.pop(name, None) for name in ENV_VARS}
     os.environ.update(LINKIS_URL=gateway.url, LINKIS_USER=gateway.user,
                       LINKIS_PASSWORD=gateway.password)
     # An empty config file: a developer's own profiles must not leak into the comparison.

@@ -22,8 +22,3 @@ def shell(local_linkis: LocalLinkis, linkis_env, magic_shell) -> object:
 def client(local_linkis: LocalLinkis) -> Iterator[LinkisClient]:
     with LinkisClient(local_linkis.url, user=local_linkis.user, token=local_linkis.token) as made:
         yield made
-
-
-def submits(gateway: LocalLinkis) -> int:
-    """How many submits the gateway has received so far."""
-    return sum(1 for record in gateway.requests if record.path.endswith("/entrance/submit"))

@@ -5,10 +5,11 @@ from __future__ import annotations
 import itertools
 import os
 import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
+
+from tests.support import wait_for  # noqa: F401 - the engine tests' waits
 
 _task_ids = itertools.count(1)
 
@@ -64,15 +65,6 @@ def run_in_thread(engine, ctx: RecordingContext) -> tuple[threading.Thread, dict
     thread = threading.Thread(target=target, daemon=True)
     thread.start()
     return thread, outcome
-
-
-def wait_for(predicate, timeout: float = 15.0) -> None:
-    """Poll ``predicate`` until true; fail the test if it never becomes true."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached")
-        time.sleep(0.02)
 
 
 def cancel(engine, ctx: RecordingContext) -> None:

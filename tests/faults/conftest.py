@@ -1,7 +1,7 @@
 """A local Linkis with scripted faults (``linkis_magic.local.faults``) and clients of it.
 
-Faults are a server setting; each test scripts the ones it needs and the ``client`` fixture
-drops whatever a test left behind.
+Faults are a server setting; each test scripts the ones it needs and an autouse fixture drops
+whatever a test left behind.
 """
 
 from __future__ import annotations
@@ -43,17 +43,18 @@ def gateway(faults: Faults, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 
 
 @pytest.fixture
-def client(gateway: LocalLinkis, faults: Faults) -> Iterator[LinkisClient]:
+def client(gateway: LocalLinkis) -> Iterator[LinkisClient]:
     """A password client (so expired sessions matter) with short timeouts."""
     with LinkisClient(gateway.url, user="alice", password=USERS["alice"]["password"],
                       timeout=(2.0, 5.0)) as made:
         yield made
+
+
+@pytest.fixture(autouse=True)
+def _no_fault_outlives_its_test(faults: Faults) -> Iterator[None]:
+    """Faults are a server setting: whatever a test scripted (even if it failed) is dropped."""
+    yield
     faults.clear()
-
-
-def count(gateway: LocalLinkis, suffix: str, since: int = 0) -> int:
-    """Requests after the first ``since`` whose path ends with ``suffix``."""
-    return sum(1 for record in gateway.requests[since:] if record.path.endswith(suffix))
 
 
 def logged_lines(job) -> list[str]:

@@ -13,7 +13,8 @@ from linkis_magic.job import REQUEST_MARKER, Job
 from linkis_magic.local.faults import Faults
 from linkis_magic.local.server import LocalLinkis
 
-from tests.faults.conftest import USERS, count
+from tests.faults.conftest import USERS
+from tests.support import count
 
 
 def jobs_marked(client: LinkisClient, request_id: str) -> list[int]:
@@ -50,7 +51,6 @@ def test_a_submit_that_timed_out_is_found_once_the_gateway_persisted_it(gateway:
         assert rule.fired == 1
         assert count(gateway, "/entrance/submit", since) == 1
         assert jobs_marked(client, job.request_id) == [job.task_id]
-    faults.clear()
 
 
 @pytest.mark.parametrize("fault, error, reason", [
@@ -86,4 +86,3 @@ def test_a_timeout_keeps_its_type(gateway: LocalLinkis, faults: Faults):
                       retries=0) as client:
         with pytest.raises(LinkisTimeoutError, match="job history could not be searched"):
             Job.submit(client, "select 1", engine="hive")
-    faults.clear()

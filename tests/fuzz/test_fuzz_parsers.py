@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 
 import pandas as pd
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from IPython.core.error import UsageError
@@ -115,9 +114,3 @@ def test_magic_line_parsing(line, cell):
         assert str(error) and "\n" not in str(error).strip()
         return
     assert isinstance(request, CellRequest) and request.code.strip()
-
-
-@pytest.mark.parametrize("line", ["", "-o", "hive --limit", "hive --limit x", "hive 'unclosed", "hive --bogus"])
-def test_known_bad_lines_are_usage_errors(line):
-    with pytest.raises(UsageError):
-        parse_cell(line, "select 1")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import socket
 
 import pytest
-from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from linkis_magic.client import LinkisClient
 from linkis_magic.errors import (
@@ -65,7 +64,7 @@ def test_gateway_unreachable():
 
 
 def test_read_timeout(faulty_linkis: LocalLinkis, faults):
-    faults.add("GET", r"/jobhistory/1/get$", 2.0, times=5)
+    faults.delay(r"/jobhistory/1/get$", 2.0, times=5, method="GET")
     with LinkisClient(faulty_linkis.url, user=faulty_linkis.user, token=faulty_linkis.token,
                       timeout=(1.0, 0.3), retries=0) as c:
         with pytest.raises(LinkisTimeoutError, match="no answer") as info:
@@ -73,22 +72,25 @@ def test_read_timeout(faulty_linkis: LocalLinkis, faults):
     assert isinstance(info.value, TimeoutError)
 
 
-@pytest.mark.parametrize("answer, expected", [
-    (JSONResponse({"timestamp": 1, "path": "/x", "status": 500, "error": "Internal Server Error",
-                   "message": "", "requestId": "r1"}, status_code=500), "HTTP 500: not a Linkis response"),
-    (HTMLResponse("<html><body><h1>Bad gateway</h1></body></html>", status_code=502),
+SUBMIT = r"/entrance/submit$"
+
+
+@pytest.mark.parametrize("inject, expected", [
+    (lambda faults: faults.spring_error(SUBMIT, method="POST"), "HTTP 500: not a Linkis response"),
+    (lambda faults: faults.fail(SUBMIT, 502, method="POST", body="<html><body><h1>Bad gateway</h1></body></html>"),
      "HTTP 502, not a Linkis response: '<html><body><h1>Bad gateway"),
-    (Response(b"", status_code=500), "HTTP 500, not a Linkis response: \\(empty body\\)"),
+    (lambda faults: faults.fail(SUBMIT, 500, method="POST", body=""),
+     "HTTP 500, not a Linkis response: \\(empty body\\)"),
 ])
-def test_non_envelope_answers(faulty_client: LinkisClient, faults, answer, expected):
-    faults.add("POST", r"/entrance/submit$", answer)
+def test_non_envelope_answers(faulty_client: LinkisClient, faults, inject, expected):
+    inject(faults)
     with pytest.raises(LinkisProtocolError, match=expected):
         Job.submit(faulty_client, "select 1", engine="hive")
 
 
 def test_gets_retry_through_503s(faulty_client: LinkisClient, faulty_linkis: LocalLinkis, faults):
     job = Job.submit(faulty_client, "select 7 as n", engine="hive")
-    faults.add("GET", r"/status$", Response("busy", status_code=503), times=2)
+    faults.fail(r"/status$", 503, body="busy", times=2, method="GET")
     start = len(faulty_linkis.requests)
     job.wait()
     statuses = [r for r in faulty_linkis.requests[start:] if r.path.endswith("/status")]
@@ -97,7 +99,7 @@ def test_gets_retry_through_503s(faulty_client: LinkisClient, faulty_linkis: Loc
 
 
 def test_get_retries_are_capped(faulty_client: LinkisClient, faulty_linkis: LocalLinkis, faults):
-    faults.add("GET", r"/jobhistory/\d+/get$", Response("busy", status_code=503), times=100)
+    faults.fail(r"/jobhistory/\d+/get$", 503, body="busy", times=100, method="GET")
     start = len(faulty_linkis.requests)
     with pytest.raises(LinkisProtocolError, match="HTTP 503"):
         faulty_client.job_info(1)
@@ -105,7 +107,7 @@ def test_get_retries_are_capped(faulty_client: LinkisClient, faulty_linkis: Loca
 
 
 def test_a_submit_is_never_repeated(faulty_client: LinkisClient, faulty_linkis: LocalLinkis, faults):
-    faults.add("POST", r"/entrance/submit$", Response("busy", status_code=503), times=5)
+    faults.fail(SUBMIT, 503, body="busy", times=5, method="POST")
     start = len(faulty_linkis.requests)
     with pytest.raises(LinkisProtocolError, match="HTTP 503"):
         Job.submit(faulty_client, "select 1", engine="hive")

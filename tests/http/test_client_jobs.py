@@ -138,7 +138,7 @@ def test_interrupt_kills_and_says_so(client: LinkisClient):
 
 
 def test_more_presses_do_not_stop_the_kill(faulty_client: LinkisClient, faults):
-    faults.add("GET", r"/kill$", 1.0)  # a slow kill: the next presses land while it runs
+    faults.delay(r"/kill$", 1.0, method="GET")  # a slow kill: the next presses land while it runs
     job = Job.submit(faulty_client, "sleep 30", engine="shell")
     interrupted, _ = interrupted_wait(job, presses=3)
     assert interrupted.outcome.startswith(f"killed task {job.task_id} (Cancelled after ")
@@ -249,7 +249,7 @@ def test_run_is_submit_plus_wait(client: LinkisClient):
 
 def test_interrupt_during_submit_still_kills_the_job(faulty_client: LinkisClient, faulty_linkis: LocalLinkis,
                                                      faults):
-    faults.add("POST", r"/entrance/submit$", 0.5)  # the submit is in flight when the user presses
+    faults.delay(r"/entrance/submit$", 0.5, method="POST")  # the submit is in flight when the user presses
     timer = threading.Timer(0.2, _thread.interrupt_main)
     start = len(faulty_linkis.requests)
     timer.start()

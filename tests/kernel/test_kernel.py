@@ -11,6 +11,7 @@ import pytest
 from jupyter_client.manager import start_new_kernel
 
 from linkis_magic.client import LinkisClient
+from tests.support import kills
 
 TIMEOUT = 60
 
@@ -52,10 +53,6 @@ def running_shell_jobs(client: LinkisClient) -> list[dict]:
     return [t for t in tasks if t["status"] == "Running" and t.get("runType") == "shell"]
 
 
-def kill_queries(gateway, since: int) -> list[dict]:
-    return [r.query for r in gateway.requests[since:] if r.path.endswith("/kill")]
-
-
 def reply_to(kc, msg_id: str) -> dict:
     while True:
         reply = kc.get_shell_msg(timeout=TIMEOUT)
@@ -85,7 +82,7 @@ def test_stop_button_kills_the_job_and_aborts_the_queued_cell(kernel, local_link
     first = reply_to(kc, busy)
     assert first["status"] == "error" and first["ename"] == "JobInterrupted"
     assert reply_to(kc, queued)["status"] == "aborted"
-    queries = kill_queries(local_linkis, before)
+    queries = kills(local_linkis, before)
     assert len(queries) == 1
     assert history.job_info(int(queries[0]["taskID"]))["status"] == "Cancelled"
 
@@ -97,7 +94,7 @@ def test_kernel_shutdown_kills_a_running_job(kernel, local_linkis, history):
     wait_for(lambda: running_shell_jobs(history), "the job to run")
     task_id = running_shell_jobs(history)[0]["taskID"]
     km.shutdown_kernel()  # a graceful shutdown, as the Lab's "Shut Down Kernel" does
-    assert {"taskID": str(task_id)} in kill_queries(local_linkis, before)
+    assert {"taskID": str(task_id)} in kills(local_linkis, before)
     assert history.job_info(task_id)["status"] == "Cancelled"
 
 

@@ -16,18 +16,11 @@ import pytest
 
 from linkis_magic.client import LinkisClient
 from linkis_magic.local.server import LocalLinkis
+from tests.support import LogLines
 
 USERS = {f"user{n}": {"password": f"load-pw-{n}", "token": f"load-token-{n}"} for n in range(5)}
 JOBS = 50
 LINES = 30
-
-
-class Lines:
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-
-    def on_log(self, job, lines: list[str]) -> None:
-        self.lines.extend(lines)
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +34,7 @@ def one_job(gateway: LocalLinkis, number: int) -> tuple[str, int, list[str], obj
     user = f"user{number % 5}"
     secret = {"password": USERS[user]["password"]} if number % 2 else {"token": USERS[user]["token"]}
     with LinkisClient(gateway.url, user=user, **secret) as client:
-        listener = Lines()
+        listener = LogLines()
         if number % 2:
             job = client.run(f"select {number} as n, '{user}' as u", engine="hive", listener=listener)
             value = job.results[0].to_pandas().to_dict("records")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -10,27 +9,22 @@ from IPython.testing import globalipapp
 
 from linkis_magic.client import LinkisClient
 from linkis_magic.local.auth import default_user
+from linkis_magic.local.faults import Faults
 from linkis_magic.local.server import LocalLinkis
 from linkis_magic.magic import LinkisMagics
 
 
-class SlowRequests:
-    """Server fault: hold some requests for a while before handling them normally."""
-
-    def __init__(self, suffixes: tuple[str, ...], seconds: float) -> None:
-        self.suffixes, self.seconds = suffixes, seconds
-
-    async def intercept(self, request, user):
-        if request.url.path.endswith(self.suffixes):
-            await asyncio.sleep(self.seconds)
-        return None
+def slow_submit_and_kill() -> Faults:
+    faults = Faults()
+    faults.delay(r"/(submit|kill)$", 1.0, times=None)
+    return faults
 
 
 @pytest.fixture(scope="module")
 def slow_linkis(tmp_path_factory) -> Iterator[LocalLinkis]:
     """A gateway whose submit and kill take a second, so an interrupt can land inside them."""
     gateway = LocalLinkis(data_dir=tmp_path_factory.mktemp("slow-linkis"),
-                          users={default_user(): {}}, faults=SlowRequests(("/submit", "/kill"), 1.0))
+                          users={default_user(): {}}, faults=slow_submit_and_kill())
     gateway.start()
     yield gateway
     gateway.stop()

@@ -1,4 +1,4 @@
-"""Helpers for the magic tests: what the gateway saw, and real SIGINTs from a thread."""
+"""Helpers for the magic tests: real SIGINTs from a thread."""
 
 from __future__ import annotations
 
@@ -6,18 +6,6 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-
-from linkis_magic.local.server import LocalLinkis
-
-
-def count(gateway: LocalLinkis, suffix: str) -> int:
-    """How many requests whose path ends with ``suffix`` the gateway has seen."""
-    return sum(1 for r in gateway.requests if r.path.endswith(suffix))
-
-
-def kills(gateway: LocalLinkis, since: int = 0) -> list[dict]:
-    """Query strings of the kill requests after the first ``since`` requests."""
-    return [r.query for r in gateway.requests[since:] if r.path.endswith("/kill")]
 
 
 class Interrupter:

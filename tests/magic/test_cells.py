@@ -12,7 +12,7 @@ from IPython.core.error import UsageError
 from IPython.utils.capture import capture_output
 
 from linkis_magic.errors import JobFailed, JobTimeout
-from magic_support import count, kills
+from tests.support import count, kills
 
 
 def run(ip, line, cell):
@@ -162,6 +162,17 @@ def test_a_user_name_linkis_cannot_carry_is_a_usage_error(ip, local_linkis, monk
         ("hive", "   ", "the cell is empty"),
         ("hive -o 2df", "select 1", "-o needs"),
         ("hive --creator my-app", "select 1", "bad value for creator"),
+        ("flink", "select 1", "unknown engine 'flink'; known engines: hive, spark"),
+        ("hive", "   \n\t\n", "the cell is empty"),
+        ("hive --limit many", "select 1", "argument --limit: invalid int value: 'many'"),
+        ("hive --limit 0", "select 1", "--limit must be a positive number of rows"),
+        ("hive --var novalue", "select 1", "--var needs NAME=VALUE, not 'novalue'"),
+        ("hive --conf =1", "select 1", "--conf needs NAME=VALUE"),
+        ("hive --timeout -3", "select 1", "--timeout must be a positive number of seconds"),
+        ("hive -o 1df", "select 1", "-o needs a Python variable name"),
+        ("hive --progress loud", "select 1", "invalid choice: 'loud'"),
+        ("hive 'unclosed", "select 1", "cannot parse the options"),
+        ("", "select 1", "the following arguments are required: engine"),
     ],
 )
 def test_usage_errors_are_one_line_and_submit_nothing(ip, local_linkis, line, cell, message):

@@ -10,7 +10,8 @@ from IPython.utils.capture import capture_output
 
 from linkis_magic.client import LinkisClient
 from linkis_magic.errors import JobInterrupted
-from magic_support import Interrupter, count, kills
+from magic_support import Interrupter
+from tests.support import count, kills
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from linkis_magic import magic
 from linkis_magic.config import ENV_VARS
 from linkis_magic.magic import parse_cell
 from linkis_magic.view import make_view
-from magic_support import kills
+from tests.support import kills
 
 
 def line(ip, text):

@@ -43,6 +43,10 @@ def test_defaults_leave_every_setting_to_the_lower_layers():
         ("hive --conf =1", "select 1", "--conf needs NAME=VALUE"),
         ("hive --progress fancy", "select 1", "invalid choice"),
         ("hive --var 'a=1", "select 1", "cannot parse the options"),
+        ("-o", "select 1", "argument -o/--output: expected one argument"),
+        ("hive --limit", "select 1", "argument --limit: expected one argument"),
+        ("hive --limit x", "select 1", "invalid int value"),
+        ("hive 'unclosed", "select 1", "cannot parse the options"),
     ],
 )
 def test_bad_input_is_a_plain_one_line_usage_error(line, cell, message):
