@@ -505,7 +505,9 @@ class HistoryRoutes:
 
     async def get(self, request: Request, user: str) -> Response:
         task_id = request.path_params["task_id"]
-        row = await run_in_threadpool(self.store.get, int(task_id), user) if task_id.isdigit() else None
+        row = None
+        if task_id.isdigit():  # a waiting client's poll: answered from memory while the job is recent
+            row = self.store.recent(int(task_id), user) or await run_in_threadpool(self.store.get, int(task_id), user)
         if row is None:
             raise GatewayError(TASK_NOT_FOUND)
         brief = request.query_params.get("brief", "").lower() == "true"

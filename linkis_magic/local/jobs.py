@@ -38,6 +38,8 @@ RESTART_ERR_DESC = "The local Linkis gateway restarted while the job was running
 UNEXPECTED_ERR_CODE = 10000
 #: SQL auto-limit for the IDE creator (§4.1, Linkis Explain.scala).
 IDE_CREATOR, IDE_LIMIT = "IDE", 5000
+#: Rows of the newest jobs job history keeps in memory as well (every running job among them).
+RECENT_ROWS = 1024
 PROGRESS_STEP = 0.05
 IDE_LIMIT_WARNING = "You submitted a sql without limit, DSS will add limit 5000 to your sql"
 #: Labels bounding a job's time in whole seconds (§4.1; Linkis ``JobTimeoutManager``).
@@ -79,13 +81,23 @@ class JobRequest:
 
 
 class JobStore:
-    """Job history in SQLite, shared by the worker threads behind one lock."""
+    """Job history in SQLite, shared by the worker threads behind one lock.
+
+    The rows of the newest jobs are also kept in memory, written through on every change, so the
+    read a waiting client repeats (``/jobhistory/{id}/get``) takes neither the lock nor a worker
+    thread: with fifty jobs polled, SQLite reads queued on the lock, each holder waiting for the
+    GIL after the query, for 15 ms (median) to 150 ms (p99). Every write goes through this
+    object (the data directory is locked to one gateway), so memory and SQLite agree.
+    """
 
     def __init__(self, path: Path) -> None:
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
         self._lock = threading.Lock()
         self._closed = False
+        # task ID -> row; a row is replaced whole, never changed in place, so a reader without
+        # the lock sees one version of it. Oldest first.
+        self._recent: dict[int, dict] = {}
         with self._lock:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
@@ -102,7 +114,15 @@ class JobStore:
                  request.run_type, request.code, JobStatus.INITED.value, json.dumps(request.params),
                  json.dumps(request.source), json.dumps(request.labels), created, created),
             )
-            return int(cursor.lastrowid)
+            task_id = int(cursor.lastrowid)
+            self._remember(dict(self._db.execute("SELECT * FROM jobs WHERE id = ?", (task_id,)).fetchone()))
+            return task_id
+
+    def _remember(self, row: dict) -> None:
+        """Keep ``row`` in memory, forgetting the oldest beyond RECENT_ROWS (the lock is held)."""
+        self._recent[row["id"]] = row
+        while len(self._recent) > RECENT_ROWS:
+            del self._recent[next(iter(self._recent))]
 
     def update(self, task_id: int, **fields: Any) -> None:
         fields["updated_time"] = now_ms()
@@ -112,9 +132,20 @@ class JobStore:
             # job stays unfinished and restart recovery marks it Failed.
             if not self._closed:
                 self._db.execute(f"UPDATE jobs SET {assignments} WHERE id = ?", (*fields.values(), task_id))
+                row = self._recent.get(task_id)
+                if row is not None:
+                    self._recent[task_id] = {**row, **fields}
+
+    def recent(self, task_id: int, user: str) -> dict | None:
+        """The row of ``task_id`` if it is in memory and ``user`` owns it; never blocks."""
+        row = self._recent.get(task_id)
+        return dict(row) if row is not None and row["um_user"] == user else None
 
     def get(self, task_id: int, user: str) -> dict | None:
         """The row of ``task_id`` if ``user`` owns it."""
+        row = self.recent(task_id, user)
+        if row is not None:
+            return row
         with self._lock:
             row = self._db.execute("SELECT * FROM jobs WHERE id = ? AND um_user = ?", (task_id, user)).fetchone()
         return dict(row) if row else None
@@ -152,6 +183,7 @@ class JobStore:
                 f" WHERE status NOT IN ({', '.join('?' * len(terminal))})",
                 (JobStatus.FAILED.value, RESTART_ERR_CODE, RESTART_ERR_DESC, now_ms(), *terminal),
             )
+            self._recent.clear()
             return cursor.rowcount
 
     def close(self) -> None:

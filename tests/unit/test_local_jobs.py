@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 
 import pytest
 
-from linkis_magic.local.jobs import ide_limit, make_exec_id, task_vo
+from linkis_magic.local import jobs
+from linkis_magic.local.jobs import JobRequest, JobStore, ide_limit, make_exec_id, task_vo
 
 
 def test_exec_id_format():
@@ -48,3 +50,57 @@ def test_task_object_hides_errors_while_running_and_reports_cost_when_done():
     assert (failed["errCode"], failed["errDesc"], failed["costTime"]) == (43042, "boom", 2000)
     assert failed["canRetry"] is False and task_vo(row(status="Failed", engine_start_time=None))["canRetry"] is True
     assert task_vo(row(), brief=True)["executionCode"] is None
+
+
+def request(user: str = "alice") -> JobRequest:
+    return JobRequest(user=user, creator="IDE", engine="hive", engine_label="hive-3.1.3", run_type="sql",
+                      code="select 1")
+
+
+def on_disk(path, task_id: int) -> dict:
+    """The row as SQLite holds it, read on a connection of its own."""
+    db = sqlite3.connect(path)
+    db.row_factory = sqlite3.Row
+    try:
+        return dict(db.execute("SELECT * FROM jobs WHERE id = ?", (task_id,)).fetchone())
+    finally:
+        db.close()
+
+
+def test_rows_in_memory_are_the_rows_on_disk(tmp_path):
+    store = JobStore(tmp_path / "jobs.db")
+    try:
+        task_id = store.insert(request(), "127.0.0.1:1")
+        assert store.recent(task_id, "alice") == on_disk(tmp_path / "jobs.db", task_id)
+        store.update(task_id, status="Running", progress="0.5")
+        store.update(task_id, status="Succeed", progress="1.0", err_code=0)
+        remembered = store.recent(task_id, "alice")
+        assert remembered == on_disk(tmp_path / "jobs.db", task_id)
+        assert (remembered["status"], remembered["progress"]) == ("Succeed", "1.0")
+        assert store.recent(task_id, "bob") is None and store.get(task_id, "bob") is None
+        remembered["status"] = "Failed"  # a caller's copy, not the store's row
+        assert store.recent(task_id, "alice")["status"] == "Succeed"
+    finally:
+        store.close()
+
+
+def test_only_the_newest_rows_stay_in_memory_and_older_ones_come_from_disk(tmp_path, monkeypatch):
+    monkeypatch.setattr(jobs, "RECENT_ROWS", 3)
+    store = JobStore(tmp_path / "jobs.db")
+    try:
+        ids = [store.insert(request(), "127.0.0.1:1") for _ in range(5)]
+        assert [store.recent(task_id, "alice") is not None for task_id in ids] == [False, False, True, True, True]
+        store.update(ids[0], status="Cancelled")
+        assert store.get(ids[0], "alice")["status"] == "Cancelled"  # from SQLite
+    finally:
+        store.close()
+
+
+def test_restart_recovery_is_seen_through_memory(tmp_path):
+    store = JobStore(tmp_path / "jobs.db")
+    try:
+        task_id = store.insert(request(), "127.0.0.1:1")
+        assert store.fail_unfinished() == 1
+        assert store.get(task_id, "alice")["status"] == "Failed"
+    finally:
+        store.close()
