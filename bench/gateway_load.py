@@ -3,8 +3,8 @@ the status calls our clients make stay fast (p99, measured client side).
 
 Each user is a client process of its own, as five notebooks would be, running its 10 jobs from
 10 threads; all 50 start at one instant. The gateway stays alone in the bench process. The
-baseline is the same 50 jobs waited for by the Java SDK's 1 s loop, whose status call is job
-history (§11.1). The note also gives the p99 when all 50 jobs share one client process: there a
+baseline is the same 50 jobs waited for by the Java SDK's 1 s loop (§11.1); both status calls
+read job history, ours without the code (``brief``). The note also gives the p99 when all 50 jobs share one client process: there a
 status call also waits for the GIL behind 49 other threads, which is the client's cost, not the
 gateway's.
 """
@@ -15,7 +15,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -34,16 +34,17 @@ START_DELAY = 5.0
 
 
 class TimedClient(LinkisClient):
-    """Our client, timing each status call: the request a waiting job repeats most."""
+    """Our client, timing each status call (job history's task object, brief): the request a
+    waiting job repeats most."""
 
     def __init__(self, *args, latencies: list[float], **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.latencies = latencies
 
-    def status(self, exec_id: str, task_id: Optional[int] = None) -> str:
+    def job_info(self, task_id: int, brief: bool = False) -> dict:
         started = time.perf_counter()
         try:
-            return super().status(exec_id, task_id)
+            return super().job_info(task_id, brief)
         finally:
             self.latencies.append(time.perf_counter() - started)
 

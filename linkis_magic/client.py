@@ -379,9 +379,13 @@ class LinkisClient:
 
     # -- job history (§7) --------------------------------------------------------------------
 
-    def job_info(self, task_id: int) -> dict:
-        """The job-history task object (§7.1), the authority on a job's final state."""
-        return self._call("GET", f"/jobhistory/{int(task_id)}/get")["task"]
+    def job_info(self, task_id: int, brief: bool = False) -> dict:
+        """The job-history task object (§7.1), the authority on a job's state.
+
+        ``brief`` leaves out ``executionCode``: a poll need not fetch the job's code each time.
+        """
+        params = {"brief": "true"} if brief else None
+        return self._call("GET", f"/jobhistory/{int(task_id)}/get", params=params)["task"]
 
     def list_jobs(self, **filters: Any) -> tuple[list[dict], int]:
         """``(tasks, total)`` from ``/jobhistory/list`` (§7.2); filters use Linkis names."""

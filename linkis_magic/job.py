@@ -42,6 +42,10 @@ if TYPE_CHECKING:
 #: interrupted join marks the thread dead on Python <= 3.12 (CPython #90882, jupyter-notes §1.3).
 _WORKERS = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="linkis-job")
 
+#: Reads a finished job does alongside its last log read (the result listing), so the cell waits
+#: for the slower of the two rather than their sum.
+_READS = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="linkis-read")
+
 #: How many ERROR lines of the log a JobFailed carries.
 ERROR_TAIL = 10
 
@@ -59,18 +63,22 @@ _TRANSIENT = (LinkisConnectionError, LinkisTimeoutError, LinkisProtocolError)
 class PollSchedule:
     """When ``Job.wait`` asks the gateway what it needs.
 
-    The status is read every ``fast`` seconds for the first ``fast_for`` seconds, so the end of
-    a short job (most notebook queries) is seen within about ``fast``; then the interval grows by
-    ``factor`` up to ``cap``. Details (the log, the progress: what the listener shows) take turns,
-    one every ``detail_every`` seconds, the first at ``detail_first``: during the fast phase a
-    detail rides along with the status read; after it, a detail takes the status read's place,
-    so every later tick sends one request. (A detail whose last read brought nothing new also
-    skips its next turn, in ``Job.wait``.) A 1 s job costs about a dozen requests and a long one
-    under one a second (with a listener, the status every 2.5 s and a detail in between; without
-    one, the status every 1.25 s); Linkis's own clients spend three a second (§11.1).
+    The status (job history's task object, which also carries the progress) is read every
+    ``fast`` seconds for the first ``fast_for`` seconds, so the end of a short job (most notebook
+    queries) is seen within about ``fast``; then the interval grows by ``factor`` up to ``cap``.
+    Each interval starts when the last tick's requests are answered: a slow gateway is polled
+    less often, and the polls of jobs started together drift apart instead of arriving in step.
+    Details (the log, the progress with its stages: what the listener shows) take turns, one
+    every ``detail_every`` seconds, the first at ``detail_first``: during the fast phase a detail
+    rides along with the status read; after it, a detail takes the status read's place, so every
+    later tick sends one request. (A detail whose last read brought nothing new also skips its
+    next turn, in ``Job.wait``.) A 1 s job with a listener costs 14 or 15 requests (submit, 11 or
+    12 status reads, one log read, the whole log at the end) and a long one under one a second (the status
+    every 2.5 s and a detail in between; without a listener, the status every 1.25 s); Linkis's
+    own clients spend three a second (§11.1).
     """
 
-    fast: float = 0.1
+    fast: float = 0.09
     fast_for: float = 1.4
     factor: float = 1.5
     cap: float = 1.25
@@ -293,11 +301,13 @@ class Job:
     # -- waiting -----------------------------------------------------------------------------
 
     def wait(self, timeout: Optional[float] = None, listener: Any = None,
-             poll: PollSchedule = PollSchedule()) -> "Job":
+             poll: PollSchedule = PollSchedule(), *, list_results: bool = False) -> "Job":
         """Poll until the job ends; return self on Succeed.
 
-        Raises ``JobFailed`` (Failed, Cancelled, Timeout), ``JobTimeout`` after ``timeout``
-        seconds (the job is killed) or ``JobInterrupted`` on Ctrl-C (the job is killed).
+        ``list_results`` lists the result sets (``results``) while the rest of the log is read,
+        for a caller that reads them next anyway. Raises ``JobFailed`` (Failed, Cancelled,
+        Timeout), ``JobTimeout`` after ``timeout`` seconds (the job is killed) or
+        ``JobInterrupted`` on Ctrl-C (the job is killed).
         """
         events = _Events(listener)
         events("on_submitted", self)
@@ -305,7 +315,7 @@ class Job:
             deadline = None if timeout is None else time.monotonic() + timeout
             try:
                 self._poll(events, poll, deadline)
-                self._finish(events)  # inside: a press while reading history or the log counts too
+                self._finish(events, list_results)  # inside: a press while reading the log counts too
             except KeyboardInterrupt:
                 interrupted = self._interrupt()
                 events("on_state", self)
@@ -340,6 +350,11 @@ class Job:
             self._set_status(self._read_status(), events)
             if self.status.is_terminal:
                 return True
+            # History's progress is persisted a little behind the entrance's (§4.5): it may move
+            # the bar on, never back.
+            history = parse_progress(self.info.get("progress"))
+            if history > self.progress:
+                self._set_progress(history, self.stages, events)
         for kind, read in (("log", self._read_log), ("progress", self._read_progress)):
             if kind in details and not read(events):
                 self._quiet.add(kind)
@@ -357,12 +372,10 @@ class Job:
         return True
 
     def _read_status(self) -> JobStatus:
-        if self.exec_id:
-            try:
-                return parse_status(self.client.status(self.exec_id, self.task_id))
-            except (LinkisRequestError, LinkisProtocolError):
-                pass  # the entrance forgot the job (§4.3) or its status fails (#2642): ask job history
-        return self._take_info(self.client.job_info(self.task_id))
+        """Job history's state: the authority (the entrance's status is a cache that forgets
+        jobs, §4.3), and its answer also brings the progress, the log path and the results'
+        location, so a finished job needs no second read before its log and results (§6)."""
+        return self._take_info(self.client.job_info(self.task_id, brief=True))
 
     def _set_status(self, status: JobStatus, events: _Events) -> None:
         if status is not self.status:
@@ -400,27 +413,33 @@ class Job:
             data = self.client.progress(self.exec_id)
         except (LinkisRequestError, LinkisProtocolError):
             return False  # progress is decoration; the Java SDK also ignores its errors (§4.5)
-        progress = parse_progress(data.get("progress"))
-        stages = list(data.get("progressInfo") or [])
+        return self._set_progress(parse_progress(data.get("progress")), list(data.get("progressInfo") or []),
+                                  events)
+
+    def _set_progress(self, progress: float, stages: list[dict], events: _Events) -> bool:
+        """Keep and report a progress reading; return whether it changed."""
         if (progress, stages) == (self.progress, self.stages):
             return False
         self.progress, self.stages = progress, stages
         events("on_progress", self)
         return True
 
-    def _finish(self, events: _Events) -> None:
-        """After a terminal state: job history once more (the authority, §6), then the log."""
-        history = self._take_info(self.client.job_info(self.task_id))
-        if history.is_terminal:  # else history lags the entrance: keep what the entrance said
-            self._set_status(history, events)
+    def _finish(self, events: _Events, list_results: bool) -> None:
+        """After job history recorded the end: the rest of the log, and the result listing
+        alongside it when asked for."""
         self._ended = time.monotonic()
         self._done = True
         if self.status is JobStatus.SUCCEED:
             self.progress = 1.0
         if "progress" in events.details:
             events("on_progress", self)
+        listing = None
+        if list_results and self.status is JobStatus.SUCCEED:
+            listing = _READS.submit(lambda: self.results)
         if "log" in events.details or self.status is not JobStatus.SUCCEED:
             self._read_rest_of_log(events)
+        if listing is not None:
+            listing.result()
 
     def _read_rest_of_log(self, events: _Events) -> None:
         log_path = (self.info or {}).get("logPath")

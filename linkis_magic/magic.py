@@ -286,7 +286,7 @@ def finish(job: Any, live: view.JobView, *, timeout: float | None, limit: int | 
     happens, and failures propagate (the cell must end in error so Run All stops)."""
     frame = None
     try:
-        job.wait(timeout=timeout, listener=live)
+        job.wait(timeout=timeout, listener=live, list_results=True)
         frame = last_table(job.results, limit)
     finally:
         if job.status.is_terminal:  # else keep it, so that leaving the kernel kills it

@@ -32,9 +32,13 @@ def run_chatty(client: LinkisClient) -> tuple[Job, LogRecorder]:
     return job, recorder
 
 
+#: The status poll: job history's task object (§7.1).
+STATUS_POLL = r"/jobhistory/\d+/get$"
+
+
 @pytest.mark.parametrize("status", [500, 502, 503])
-def test_a_burst_of_errors_on_status(client: LinkisClient, faults: Faults, status: int):
-    rule = faults.fail(r"/status$", status, times=3)
+def test_a_burst_of_errors_on_the_status_poll(client: LinkisClient, faults: Faults, status: int):
+    rule = faults.fail(STATUS_POLL, status, times=3)
     job = client.run("select 41 + 1 as n", engine="hive")
     assert rule.fired == 3
     assert job.results[0].to_pandas()["n"].tolist() == [42]
@@ -49,7 +53,7 @@ def test_spring_and_html_error_pages_on_job_history(client: LinkisClient, faults
 
 
 def test_connection_resets_while_polling_lose_no_log_line(client: LinkisClient, faults: Faults):
-    before = faults.reset_connections(r"/status$", times=2)
+    before = faults.reset_connections(STATUS_POLL, times=2)
     after = faults.reset_connections(r"/log$", times=2, after=True)  # read by the server, reply lost
     job, recorder = run_chatty(client)
     assert (before.fired, after.fired) == (2, 2)
@@ -58,7 +62,7 @@ def test_connection_resets_while_polling_lose_no_log_line(client: LinkisClient, 
 
 
 def test_slow_responses(client: LinkisClient, faults: Faults):
-    rule = faults.delay(r"/(status|log|progress)$", 0.4, times=2)
+    rule = faults.delay(r"/(get|log|progress)$", 0.4, times=2)
     job, recorder = run_chatty(client)
     assert rule.fired == 2
     assert recorder.lines == logged_lines(job)
@@ -68,7 +72,7 @@ def test_a_session_expiring_mid_job_means_one_more_login(client: LinkisClient, g
                                                          faults: Faults):
     job = Job.submit(client, "sleep 0.5; echo done", engine="shell")
     since = len(gateway.requests)
-    rule = faults.expire_sessions(r"/status$")
+    rule = faults.expire_sessions(STATUS_POLL)
     job.wait()
     assert rule.fired == 1
     assert count(gateway, "/user/login", since) == 1
@@ -80,8 +84,7 @@ def test_an_entrance_that_forgot_its_jobs(client: LinkisClient, gateway: LocalLi
     since = len(gateway.requests)
     job, recorder = run_chatty(client)
     assert rule.fired > 0
-    statuses = [r.query for r in gateway.requests[since:] if r.path.endswith("/status")]
-    assert statuses and all(query.get("taskID") == str(job.task_id) for query in statuses)
+    assert job.status is JobStatus.SUCCEED  # the state comes from job history, which never forgets
     assert recorder.lines == logged_lines(job)  # all of it from openLog at the end, once
 
 

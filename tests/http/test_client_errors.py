@@ -90,11 +90,11 @@ def test_non_envelope_answers(faulty_client: LinkisClient, faults, inject, expec
 
 def test_gets_retry_through_503s(faulty_client: LinkisClient, faulty_linkis: LocalLinkis, faults):
     job = Job.submit(faulty_client, "select 7 as n", engine="hive")
-    faults.fail(r"/status$", 503, body="busy", times=2, method="GET")
+    faults.fail(r"/jobhistory/\d+/get$", 503, body="busy", times=2, method="GET")
     start = len(faulty_linkis.requests)
     job.wait()
-    statuses = [r for r in faulty_linkis.requests[start:] if r.path.endswith("/status")]
-    assert len(statuses) >= 3  # two refused, then answered
+    polls = [r for r in faulty_linkis.requests[start:] if r.path.endswith(f"/jobhistory/{job.task_id}/get")]
+    assert len(polls) >= 3  # two refused, then answered
     assert job.results[0].to_pandas()["n"].tolist() == [7]
 
 

@@ -163,7 +163,7 @@ def test_attach_after_a_restart_of_the_kernel(client: LinkisClient, token_client
     assert again.results[0].to_pandas()["five"].tolist() == [5]
 
 
-def test_status_falls_back_to_history_once_the_entrance_forgot(faulty_client: LinkisClient):
+def test_a_job_the_entrance_forgot_is_still_waited_for(faulty_client: LinkisClient):
     """The faulty gateway's entrance remembers one finished job (§4.3 ring buffer)."""
     first = Job.submit(faulty_client, "select 11 as n", engine="hive")
     faulty_client.run("select 1", engine="hive")
@@ -181,9 +181,21 @@ def test_no_listener_polls_status_only(local_linkis: LocalLinkis, client: Linkis
     job = Job.submit(client, "sleep 1", engine="shell")
     start = len(local_linkis.requests)
     job.wait()
-    paths = [r.path for r in local_linkis.requests[start:]]
-    assert not [p for p in paths if p.endswith(("/log", "/progress", "/openLog"))]
-    assert sum(p.endswith("/jobhistory/%d/get" % job.task_id) for p in paths) == 1
+    seen = local_linkis.requests[start:]
+    assert {r.path for r in seen} == {f"/api/rest_j/v1/jobhistory/{job.task_id}/get"}
+    assert len(seen) >= 5 and all(r.query == {"brief": "true"} for r in seen)  # polls leave the code out
+    assert job.info["status"] == "Succeed" and job.info["resultLocation"]  # nothing to read again
+
+
+def test_results_are_listed_alongside_the_last_log_read(local_linkis: LocalLinkis, client: LinkisClient):
+    job = Job.submit(client, "sleep 0.3; echo done", engine="shell")
+    start = len(local_linkis.requests)
+    job.wait(listener=Recorder(), list_results=True)
+    paths = [r.path.rsplit("/", 1)[-1] for r in local_linkis.requests[start:]]
+    assert paths[-2:] in (["openLog", "getDirFileTrees"], ["getDirFileTrees", "openLog"])
+    settled = len(local_linkis.requests)
+    assert job.results[0].text().strip() == "done"
+    assert [r.path.rsplit("/", 1)[-1] for r in local_linkis.requests[settled:]] == ["openFile"]
 
 
 TYPED_SQL = """

@@ -10,6 +10,7 @@ not depend on what SQL or Python the real engines accept. Commands, one per line
     text words...          a TEXT result
     echo                   a TEXT result holding the whole (substituted) code
     sleep                  wait until the job is killed (at most 60 s)
+    pause S                wait S seconds (or until the job is killed)
     fail message           raise EngineError
 """
 
@@ -60,6 +61,8 @@ class ScriptedEngine(Engine):
                 ctx.write_text(ctx.code)
             elif command == "sleep":
                 ctx.cancelled.wait(60)
+            elif command == "pause":
+                ctx.cancelled.wait(float(rest))
             elif command == "fail":
                 raise EngineError(rest, err_code=43042)
 

@@ -33,26 +33,29 @@ def test_log_lines_tolerates_a_string_log():
 
 
 def requests_for(duration, details=("log", "progress"), schedule=PollSchedule()):
-    """Requests one job of ``duration`` seconds costs: submit, ticks, history + openLog."""
+    """Requests one job of ``duration`` seconds costs: submit, ticks (the last one finds the end
+    in job history, which also names the log file), openLog."""
     elapsed, count = 0.0, 1
     for delay, kinds in schedule.plan(details):
         elapsed += delay
         if "status" in kinds and elapsed >= duration - 1e-9:
-            return count + 1 + 2, elapsed
+            return count + 1 + 1, elapsed
         count += len(kinds)
     raise AssertionError("unreachable")
 
 
 def test_schedule_polls_fast_then_backs_off_to_the_cap():
-    delays = [delay for delay, _ in itertools.islice(PollSchedule().plan(), 40)]
-    assert delays[:14] == [pytest.approx(0.1)] * 14
-    assert delays == sorted(delays) and delays[-1] == 1.25
+    schedule = PollSchedule()
+    delays = [delay for delay, _ in itertools.islice(schedule.plan(), 40)]
+    fast_ticks = int(schedule.fast_for / schedule.fast)
+    assert delays[:fast_ticks] == [pytest.approx(schedule.fast)] * fast_ticks
+    assert delays == sorted(delays) and delays[-1] == schedule.cap
 
 
 def test_short_job_budget():
     count, seen_at = requests_for(1.0)
     assert count <= 15
-    assert seen_at < 1.0 + 0.1 + 1e-9  # the end is noticed on the next fast tick
+    assert seen_at < 1.0 + PollSchedule().fast + 1e-9  # the end is noticed on the next fast tick
 
 
 def test_long_job_budget():

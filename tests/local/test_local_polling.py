@@ -1,0 +1,40 @@
+"""What a waiting client gets from one status poll: job history's task object brings the state
+and the progress together (§7.1), so the progress bar moves on every poll."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import pytest
+
+from linkis_magic.client import LinkisClient
+from linkis_magic.job import Job
+from linkis_magic.local.server import LocalLinkis
+
+
+@pytest.fixture
+def client(scripted_linkis: LocalLinkis) -> Iterator[LinkisClient]:
+    with LinkisClient(scripted_linkis.url, user=scripted_linkis.user, token=scripted_linkis.token) as c:
+        yield c
+
+
+class ProgressSeen:
+    """Notes, at each progress report, how many /progress requests the gateway had answered."""
+
+    def __init__(self, gateway: LocalLinkis) -> None:
+        self.gateway = gateway
+        self.reports: list[tuple[float, int]] = []
+
+    def on_progress(self, job: Job) -> None:
+        asked = sum(r.path.endswith("/progress") for r in self.gateway.requests)
+        self.reports.append((job.progress, asked))
+
+
+def test_progress_arrives_with_the_status_poll(scripted_linkis: LocalLinkis, client: LinkisClient):
+    before = sum(r.path.endswith("/progress") for r in scripted_linkis.requests)
+    seen = ProgressSeen(scripted_linkis)
+    Job.submit(client, "progress 0.5\npause 1.2", "hive").wait(listener=seen)
+    first_half = next(asked for progress, asked in seen.reports if progress == 0.5)
+    assert first_half == before  # seen before the first /progress read (due at 0.5 s, for the stages)
+    assert seen.reports[-1][0] == 1.0
+    assert [progress for progress, _ in seen.reports] == sorted(progress for progress, _ in seen.reports)
