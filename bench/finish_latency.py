@@ -1,7 +1,7 @@
 """Finish latency: from the gateway recording a ~1 s job's end to ``Job.wait()`` / the magic returning.
 
 The gateway stamps the end in job history (``updatedTime``, epoch ms, §7.1); the client side
-reads the wall clock the moment it returns. The jobs last 0.9 to 1.28 s rather than exactly 1 s,
+reads the wall clock the moment it returns. The jobs last 0.9 to 1.29 s rather than exactly 1 s,
 so the figure covers every phase of a poll schedule, not one lucky alignment.
 """
 
@@ -18,11 +18,11 @@ from baselines import PlainLinkis, cli_wait, java_sdk_wait  # noqa: E402
 from harness import Bench, Row, ipython_shell, median, now_ms  # noqa: E402
 from linkis_magic.client import LinkisClient  # noqa: E402
 
-#: 25 jobs 16 ms apart from 0.9 s: their ends fall at 25 evenly spaced phases of the 100 ms
-#: polls. (Steps of 33 or 67 ms, a third of a period, hit only three phases, and the median then
-#: swung between 30 and 80 ms with the alignment of the run; a median of 13 phases still moved
-#: by about ±15 ms between runs.)
-DURATIONS = tuple(round(0.9 + 0.016 * i, 3) for i in range(25))
+#: 50 jobs 8 ms apart from 0.9 s: their ends fall at evenly spread phases of the ~90 ms polls.
+#: (Steps of 33 or 67 ms, a third of a period, hit only three phases, and the median then swung
+#: between 30 and 80 ms with the alignment of the run; the median of 25 phases still moved by
+#: about ±10 ms between runs, that of 13 by ±15 ms.)
+DURATIONS = tuple(round(0.9 + 0.008 * i, 3) for i in range(50))
 TARGET_MS = 60.0
 
 
@@ -56,8 +56,8 @@ def run(bench: Bench) -> list[Row]:
         api = [ours(client, s) for s in DURATIONS]
     with ipython_shell(bench) as shell:
         cells = [magic(shell, s) for s in DURATIONS]
-    java = [baseline(bench, s) for s in DURATIONS]
-    cli = [baseline(bench, s, cli_wait) for s in DURATIONS[::2]]
+    java = [baseline(bench, s) for s in DURATIONS[::2]]
+    cli = [baseline(bench, s, cli_wait) for s in DURATIONS[::4]]
     note = f"linkis-cli's 2 s loop: median {median(cli):.0f} ms"
     return [
         Row("finish latency: Job.wait()", median(api), "ms", median(java), "Java SDK 1 s loop",
