@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Optional, Union
@@ -187,6 +188,8 @@ class LinkisClient:
         self._password = password
         self._token = token
         self._logged_in = False
+        self._logins = 0  # how many times this client has logged in
+        self._login_lock = threading.Lock()
         self._session = self._make_session(retries, ca_bundle or verify)
 
     def _make_session(self, retries: int, verify: Union[bool, str]) -> requests.Session:
@@ -269,14 +272,25 @@ class LinkisClient:
 
     def _call(self, method: str, path: str, decode: Callable[[bytes], Any] = _decode, **kwargs: Any) -> dict:
         """Send one request, log in first or again if needed, and unwrap the envelope."""
+        seen = self._logins
         if self._password and not self._logged_in:
-            self.login()
+            self._log_in_once(seen)
+            seen = self._logins
         envelope = self._envelope(method, path, decode, **kwargs)
         if envelope.status == MessageStatus.NOT_LOGGED_IN and self._password:
             # The session expired or the gateway restarted and forgot the ticket (§2.1).
-            self.login()
+            self._log_in_once(seen)
             envelope = self._envelope(method, path, decode, **kwargs)
         return raise_for_envelope(envelope)
+
+    def _log_in_once(self, seen: int) -> None:
+        """Log in, unless another thread has since the caller's request went out (``seen``
+        logins then). Requests running side by side (a result listing and a log read, a poll and
+        a kill) that all find the session gone log in once between them, and none clears the
+        cookie another has just received."""
+        with self._login_lock:
+            if self._logins == seen:
+                self.login()
 
     # -- user endpoints (§2) -----------------------------------------------------------------
 
@@ -290,6 +304,7 @@ class LinkisClient:
         if envelope.status != MessageStatus.SUCCESS:
             raise LinkisAuthError(f"login as {self.user!r} failed: {envelope.message}")
         self._logged_in = True
+        self._logins += 1
         return envelope.data
 
     def logout(self) -> dict:

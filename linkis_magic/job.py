@@ -350,11 +350,7 @@ class Job:
             self._set_status(self._read_status(), events)
             if self.status.is_terminal:
                 return True
-            # History's progress is persisted a little behind the entrance's (§4.5): it may move
-            # the bar on, never back.
-            history = parse_progress(self.info.get("progress"))
-            if history > self.progress:
-                self._set_progress(history, self.stages, events)
+            self._set_progress(parse_progress(self.info.get("progress")), self.stages, events)
         for kind, read in (("log", self._read_log), ("progress", self._read_progress)):
             if kind in details and not read(events):
                 self._quiet.add(kind)
@@ -373,13 +369,18 @@ class Job:
 
     def _read_status(self) -> JobStatus:
         """Job history's state: the authority (the entrance's status is a cache that forgets
-        jobs, §4.3), and its answer also brings the progress, the log path and the results'
-        location, so a finished job needs no second read before its log and results (§6)."""
+        jobs, §4.3). Its answer also brings the progress, the log path and the results' location,
+        so a finished job goes straight to its log and results. (§6 asks for a history read
+        after the entrance reports an end; here the end is seen in history itself. A later flip
+        such as Succeed -> Failed, #4757, comes after an engine dies, later than an immediate
+        second read would catch.)"""
         return self._take_info(self.client.job_info(self.task_id, brief=True))
 
     def _set_status(self, status: JobStatus, events: _Events) -> None:
         if status is not self.status:
             self.status = status
+            if status is JobStatus.WAIT_FOR_RETRY:  # the entrance resets progress to 0 (§4.5)
+                self.progress, self.stages = 0.0, []
             events("on_state", self)
 
     def _take_info(self, info: dict) -> JobStatus:
@@ -417,7 +418,11 @@ class Job:
                                   events)
 
     def _set_progress(self, progress: float, stages: list[dict], events: _Events) -> bool:
-        """Keep and report a progress reading; return whether it changed."""
+        """Keep and report a progress reading; return whether it changed.
+
+        The bar never moves back: job history persists the entrance's progress late and rounded,
+        so the two sources disagree a little. Only a retry starts it over (``_set_status``)."""
+        progress = max(progress, self.progress)
         if (progress, stages) == (self.progress, self.stages):
             return False
         self.progress, self.stages = progress, stages

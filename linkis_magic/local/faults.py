@@ -7,7 +7,7 @@ Tests only: a gateway gets faults when it is built with ``LocalLinkis(faults=Fau
     with LocalLinkis(faults=faults) as gateway:
         faults.fail(r"/entrance/submit$", 503, times=3)          # a burst of 503s
         faults.reset_connections(r"/entrance/submit$", after=True)  # accepted, then the reply is lost
-        faults.delay(r"/status$", 2.0)                            # a slow gateway
+        faults.delay(r"/jobhistory/[0-9]+/get$", 2.0)            # a slow status poll
         faults.forget_jobs()                                      # the entrance restarted (§4.3)
 
 Each method adds a *rule*: a path regex (searched in the URL path), an optional HTTP method and

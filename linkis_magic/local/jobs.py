@@ -38,7 +38,8 @@ RESTART_ERR_DESC = "The local Linkis gateway restarted while the job was running
 UNEXPECTED_ERR_CODE = 10000
 #: SQL auto-limit for the IDE creator (§4.1, Linkis Explain.scala).
 IDE_CREATOR, IDE_LIMIT = "IDE", 5000
-#: Rows of the newest jobs job history keeps in memory as well (every running job among them).
+#: How many of the newest jobs' rows job history also keeps in memory (older jobs are read from
+#: SQLite, running or not).
 RECENT_ROWS = 1024
 PROGRESS_STEP = 0.05
 IDE_LIMIT_WARNING = "You submitted a sql without limit, DSS will add limit 5000 to your sql"
@@ -83,11 +84,12 @@ class JobRequest:
 class JobStore:
     """Job history in SQLite, shared by the worker threads behind one lock.
 
-    The rows of the newest jobs are also kept in memory, written through on every change, so the
+    The rows of the newest jobs are also kept in memory, read back after every write, so the
     read a waiting client repeats (``/jobhistory/{id}/get``) takes neither the lock nor a worker
     thread: with fifty jobs polled, SQLite reads queued on the lock, each holder waiting for the
     GIL after the query, for 15 ms (median) to 150 ms (p99). Every write goes through this
-    object (the data directory is locked to one gateway), so memory and SQLite agree.
+    object (the data directory is locked to one gateway), so memory and SQLite agree, down to
+    the types SQLite gives the values.
     """
 
     def __init__(self, path: Path) -> None:
@@ -115,14 +117,14 @@ class JobStore:
                  json.dumps(request.source), json.dumps(request.labels), created, created),
             )
             task_id = int(cursor.lastrowid)
-            self._remember(dict(self._db.execute("SELECT * FROM jobs WHERE id = ?", (task_id,)).fetchone()))
+            self._reread(task_id)
+            while len(self._recent) > RECENT_ROWS:
+                del self._recent[next(iter(self._recent))]
             return task_id
 
-    def _remember(self, row: dict) -> None:
-        """Keep ``row`` in memory, forgetting the oldest beyond RECENT_ROWS (the lock is held)."""
-        self._recent[row["id"]] = row
-        while len(self._recent) > RECENT_ROWS:
-            del self._recent[next(iter(self._recent))]
+    def _reread(self, task_id: int) -> None:
+        """Replace the row in memory by SQLite's (the lock is held)."""
+        self._recent[task_id] = dict(self._db.execute("SELECT * FROM jobs WHERE id = ?", (task_id,)).fetchone())
 
     def update(self, task_id: int, **fields: Any) -> None:
         fields["updated_time"] = now_ms()
@@ -132,9 +134,8 @@ class JobStore:
             # job stays unfinished and restart recovery marks it Failed.
             if not self._closed:
                 self._db.execute(f"UPDATE jobs SET {assignments} WHERE id = ?", (*fields.values(), task_id))
-                row = self._recent.get(task_id)
-                if row is not None:
-                    self._recent[task_id] = {**row, **fields}
+                if task_id in self._recent:
+                    self._reread(task_id)
 
     def recent(self, task_id: int, user: str) -> dict | None:
         """The row of ``task_id`` if it is in memory and ``user`` owns it; never blocks."""
@@ -341,13 +342,15 @@ class EntranceJob:
         with self._lock:
             if self.status.is_terminal or _ORDER[status] <= _ORDER[self.status]:
                 return False
+            # The milestone line first: a client that sees the new state (and then reads the log
+            # file, as it does once the job ended) finds a log that already says so.
+            self.log(*_milestone(status))
             self.status = status
             if status.is_terminal:
                 # The entrance reports progress 1.0 for every finished job (§4.5).
                 self.progress = 1.0
                 fields.setdefault("progress", "1.0")
             self._store.update(self.task_id, status=status.value, **fields)
-        self.log(*_milestone(status))
         return True
 
 

@@ -187,15 +187,27 @@ def test_no_listener_polls_status_only(local_linkis: LocalLinkis, client: Linkis
     assert job.info["status"] == "Succeed" and job.info["resultLocation"]  # nothing to read again
 
 
-def test_results_are_listed_alongside_the_last_log_read(local_linkis: LocalLinkis, client: LinkisClient):
-    job = Job.submit(client, "sleep 0.3; echo done", engine="shell")
-    start = len(local_linkis.requests)
-    job.wait(listener=Recorder(), list_results=True)
-    paths = [r.path.rsplit("/", 1)[-1] for r in local_linkis.requests[start:]]
-    assert paths[-2:] in (["openLog", "getDirFileTrees"], ["getDirFileTrees", "openLog"])
-    settled = len(local_linkis.requests)
+class ListingSeen:
+    """At each batch of log lines: how many result listings the gateway had been asked for."""
+
+    def __init__(self, gateway: LocalLinkis) -> None:
+        self.gateway, self.start, self.listings = gateway, len(gateway.requests), []
+
+    def on_log(self, job: Job, lines: list[str]) -> None:
+        seen = self.gateway.requests[self.start:]
+        self.listings.append(sum(r.path.endswith("/getDirFileTrees") for r in seen))
+
+
+def test_results_are_listed_while_the_last_log_read_waits(faulty_client: LinkisClient, faulty_linkis: LocalLinkis,
+                                                          faults):
+    faults.delay(r"/openLog$", 0.5)  # the whole log, read once the job ended, comes late
+    job = Job.submit(faulty_client, "sleep 0.3; echo done", engine="shell")
+    seen = ListingSeen(faulty_linkis)
+    job.wait(listener=seen, list_results=True)
+    assert seen.listings[-1] == 1  # the listing was sent before the late log arrived
+    settled = len(faulty_linkis.requests)
     assert job.results[0].text().strip() == "done"
-    assert [r.path.rsplit("/", 1)[-1] for r in local_linkis.requests[settled:]] == ["openFile"]
+    assert [r.path.rsplit("/", 1)[-1] for r in faulty_linkis.requests[settled:]] == ["openFile"]
 
 
 TYPED_SQL = """

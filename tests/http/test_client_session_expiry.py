@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from linkis_magic.client import LinkisClient
+from linkis_magic.local.faults import Faults
 from linkis_magic.local.server import LocalLinkis
 
 SESSION_TIMEOUT = 1.0
@@ -27,3 +30,25 @@ def test_a_job_survives_an_expired_session(tmp_path):
         assert job.results[0].to_pandas()["answer"].tolist() == [42]
         _, total = alice.list_jobs(executeApplicationName="hive")
         assert total == 2
+
+
+def test_requests_side_by_side_that_find_the_session_gone_log_in_once(tmp_path):
+    """Eight threads of one client (as a result listing runs beside the last log read) all meet
+    the expired session: one logs in, the others use its cookie; none fails."""
+    users = {"alice": {"password": "pw-alice"}}
+    faults = Faults()
+    with LocalLinkis(data_dir=tmp_path, users=users, faults=faults) as gateway, \
+            LinkisClient(gateway.url, user="alice", password="pw-alice") as alice:
+        task_id = alice.run("select 1", engine="hive").task_id
+        rule = faults.expire_sessions(r"/jobhistory/\d+/get$")
+        start = len(gateway.requests)
+        together = threading.Barrier(8)
+
+        def reads(_: int) -> list[str]:
+            together.wait()
+            return [alice.job_info(task_id)["status"] for _ in range(5)]
+
+        with ThreadPoolExecutor(8) as pool:
+            answers = [status for statuses in pool.map(reads, range(8)) for status in statuses]
+        assert rule.fired == 1 and answers == ["Succeed"] * 40
+        assert sum(r.path.endswith("/user/login") for r in gateway.requests[start:]) == 1

@@ -72,7 +72,8 @@ def test_rows_in_memory_are_the_rows_on_disk(tmp_path):
     try:
         task_id = store.insert(request(), "127.0.0.1:1")
         assert store.recent(task_id, "alice") == on_disk(tmp_path / "jobs.db", task_id)
-        store.update(task_id, status="Running", progress="0.5")
+        store.update(task_id, status="Running", progress=0.5, err_code="43042")  # SQLite converts these
+        assert store.recent(task_id, "alice") == on_disk(tmp_path / "jobs.db", task_id)
         store.update(task_id, status="Succeed", progress="1.0", err_code=0)
         remembered = store.recent(task_id, "alice")
         assert remembered == on_disk(tmp_path / "jobs.db", task_id)
