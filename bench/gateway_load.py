@@ -4,9 +4,9 @@ the status calls our clients make stay fast (p99, measured client side).
 Each user is a client process of its own, as five notebooks would be, running its 10 jobs from
 10 threads; all 50 start at one instant. The gateway stays alone in the bench process. The
 baseline is the same 50 jobs waited for by the Java SDK's 1 s loop (§11.1); both status calls
-read job history, ours without the code (``brief``). The note also gives the p99 when all 50 jobs share one client process: there a
-status call also waits for the GIL behind 49 other threads, which is the client's cost, not the
-gateway's.
+read job history, ours without the code (``brief``). The note also gives the p99 when all 50
+jobs share one client process: there a status call also waits for the GIL behind 49 other
+threads, which is the client's cost, not the gateway's.
 """
 
 from __future__ import annotations

@@ -73,9 +73,9 @@ class PollSchedule:
     rides along with the status read; after it, a detail takes the status read's place, so every
     later tick sends one request. (A detail whose last read brought nothing new also skips its
     next turn, in ``Job.wait``.) A 1 s job with a listener costs 14 or 15 requests (submit, 11 or
-    12 status reads, one log read, the whole log at the end) and a long one under one a second (the status
-    every 2.5 s and a detail in between; without a listener, the status every 1.25 s); Linkis's
-    own clients spend three a second (§11.1).
+    12 status reads, one log read, the whole log at the end) and a long one under one a second
+    (the status every 2.5 s and a detail in between; without a listener, the status every
+    1.25 s); Linkis's own clients spend three a second (§11.1).
     """
 
     fast: float = 0.09

@@ -9,8 +9,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
-from tests.support import wait_for  # noqa: F401 - the engine tests' waits
-
 _task_ids = itertools.count(1)
 
 

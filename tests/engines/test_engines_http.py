@@ -12,7 +12,7 @@ from linkis_magic.errors import JobFailed
 from linkis_magic.job import Job
 from linkis_magic.local.server import LocalLinkis
 from linkis_magic.protocol import JobStatus
-from tests.engines.harness import wait_for
+from tests.support import wait_for
 
 
 @pytest.fixture

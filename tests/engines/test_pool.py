@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from linkis_magic.local.engines import SUPPORTED_ENGINES, EngineError, EnginePool
-from tests.engines.harness import process_gone, run_in_thread, wait_for
+from tests.engines.harness import process_gone, run_in_thread
+from tests.support import wait_for
 
 
 def test_instances_are_reused_as_linkis_reuses_engines(pool):

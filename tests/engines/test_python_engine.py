@@ -8,7 +8,8 @@ import os
 import pytest
 
 from linkis_magic.local.engines import EngineError, EnginePool
-from tests.engines.harness import cancel, process_gone, run_in_thread, wait_for
+from tests.engines.harness import cancel, process_gone, run_in_thread
+from tests.support import wait_for
 
 
 def run(pool: EnginePool, ctx):

@@ -8,7 +8,8 @@ import decimal
 import pytest
 
 from linkis_magic.local.engines import EngineError, EnginePool
-from tests.engines.harness import RecordingContext, cancel, run_in_thread, wait_for
+from tests.engines.harness import RecordingContext, cancel, run_in_thread
+from tests.support import wait_for
 
 LONG_QUERY = "SELECT sum(a.range * b.range) FROM range(200000) a, range(200000) b"
 

@@ -17,6 +17,8 @@ from linkis_magic.errors import (
 from linkis_magic.job import Job
 from linkis_magic.local.server import LocalLinkis
 
+from tests.support import count
+
 
 def test_empty_code_is_refused_with_the_entrance_error(client: LinkisClient):
     with pytest.raises(LinkisRequestError, match="executionCode cannot be empty") as info:
@@ -93,8 +95,7 @@ def test_gets_retry_through_503s(faulty_client: LinkisClient, faulty_linkis: Loc
     faults.fail(r"/jobhistory/\d+/get$", 503, body="busy", times=2, method="GET")
     start = len(faulty_linkis.requests)
     job.wait()
-    polls = [r for r in faulty_linkis.requests[start:] if r.path.endswith(f"/jobhistory/{job.task_id}/get")]
-    assert len(polls) >= 3  # two refused, then answered
+    assert count(faulty_linkis, f"/jobhistory/{job.task_id}/get", start) >= 3  # two refused, then answered
     assert job.results[0].to_pandas()["n"].tolist() == [7]
 
 
@@ -111,7 +112,7 @@ def test_a_submit_is_never_repeated(faulty_client: LinkisClient, faulty_linkis: 
     start = len(faulty_linkis.requests)
     with pytest.raises(LinkisProtocolError, match="HTTP 503"):
         Job.submit(faulty_client, "select 1", engine="hive")
-    assert sum(r.path.endswith("/entrance/submit") for r in faulty_linkis.requests[start:]) == 1
+    assert count(faulty_linkis, "/entrance/submit", start) == 1
 
 
 def test_a_refused_token_is_not_repeated_in_the_error(local_linkis: LocalLinkis):

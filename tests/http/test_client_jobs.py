@@ -19,6 +19,8 @@ from linkis_magic.local.server import LocalLinkis
 from linkis_magic.protocol import JobStatus
 from linkis_magic.results import ResultSet
 
+from tests.support import count
+
 
 class Recorder:
     """A listener that keeps every event."""
@@ -194,8 +196,7 @@ class ListingSeen:
         self.gateway, self.start, self.listings = gateway, len(gateway.requests), []
 
     def on_log(self, job: Job, lines: list[str]) -> None:
-        seen = self.gateway.requests[self.start:]
-        self.listings.append(sum(r.path.endswith("/getDirFileTrees") for r in seen))
+        self.listings.append(count(self.gateway, "/getDirFileTrees", self.start))
 
 
 def test_results_are_listed_while_the_last_log_read_waits(faulty_client: LinkisClient, faulty_linkis: LocalLinkis,

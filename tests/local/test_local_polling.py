@@ -11,6 +11,8 @@ from linkis_magic.client import LinkisClient
 from linkis_magic.job import Job
 from linkis_magic.local.server import LocalLinkis
 
+from tests.support import count
+
 
 @pytest.fixture
 def client(scripted_linkis: LocalLinkis) -> Iterator[LinkisClient]:
@@ -26,12 +28,11 @@ class ProgressSeen:
         self.reports: list[tuple[float, int]] = []
 
     def on_progress(self, job: Job) -> None:
-        asked = sum(r.path.endswith("/progress") for r in self.gateway.requests)
-        self.reports.append((job.progress, asked))
+        self.reports.append((job.progress, count(self.gateway, "/progress")))
 
 
 def test_progress_arrives_with_the_status_poll(scripted_linkis: LocalLinkis, client: LinkisClient):
-    before = sum(r.path.endswith("/progress") for r in scripted_linkis.requests)
+    before = count(scripted_linkis, "/progress")
     seen = ProgressSeen(scripted_linkis)
     Job.submit(client, "progress 0.5\npause 1.2", "hive").wait(listener=seen)
     first_half = next(asked for progress, asked in seen.reports if progress == 0.5)
@@ -42,7 +43,7 @@ def test_progress_arrives_with_the_status_poll(scripted_linkis: LocalLinkis, cli
 def test_the_bar_never_moves_back_between_history_and_the_entrance(scripted_linkis: LocalLinkis,
                                                                    client: LinkisClient):
     """History stores 0.337 as "0.34"; the entrance's /progress then says 0.337."""
-    before = sum(r.path.endswith("/progress") for r in scripted_linkis.requests)
+    before = count(scripted_linkis, "/progress")
     seen = ProgressSeen(scripted_linkis)
     Job.submit(client, "progress 0.337\npause 1.2", "hive").wait(listener=seen)
     progress = [value for value, _ in seen.reports]

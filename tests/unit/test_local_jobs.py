@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
+from typing import Iterator
 
 import pytest
 
@@ -57,51 +59,43 @@ def request(user: str = "alice") -> JobRequest:
                       code="select 1")
 
 
-def on_disk(path, task_id: int) -> dict:
+@pytest.fixture
+def store(tmp_path) -> Iterator[JobStore]:
+    made = JobStore(tmp_path / "jobs.db")
+    yield made
+    made.close()
+
+
+def on_disk(tmp_path, task_id: int) -> dict:
     """The row as SQLite holds it, read on a connection of its own."""
-    db = sqlite3.connect(path)
-    db.row_factory = sqlite3.Row
-    try:
+    with contextlib.closing(sqlite3.connect(tmp_path / "jobs.db")) as db:
+        db.row_factory = sqlite3.Row
         return dict(db.execute("SELECT * FROM jobs WHERE id = ?", (task_id,)).fetchone())
-    finally:
-        db.close()
 
 
-def test_rows_in_memory_are_the_rows_on_disk(tmp_path):
-    store = JobStore(tmp_path / "jobs.db")
-    try:
-        task_id = store.insert(request(), "127.0.0.1:1")
-        assert store.recent(task_id, "alice") == on_disk(tmp_path / "jobs.db", task_id)
-        store.update(task_id, status="Running", progress=0.5, err_code="43042")  # SQLite converts these
-        assert store.recent(task_id, "alice") == on_disk(tmp_path / "jobs.db", task_id)
-        store.update(task_id, status="Succeed", progress="1.0", err_code=0)
-        remembered = store.recent(task_id, "alice")
-        assert remembered == on_disk(tmp_path / "jobs.db", task_id)
-        assert (remembered["status"], remembered["progress"]) == ("Succeed", "1.0")
-        assert store.recent(task_id, "bob") is None and store.get(task_id, "bob") is None
-        remembered["status"] = "Failed"  # a caller's copy, not the store's row
-        assert store.recent(task_id, "alice")["status"] == "Succeed"
-    finally:
-        store.close()
+def test_rows_in_memory_are_the_rows_on_disk(store, tmp_path):
+    task_id = store.insert(request(), "127.0.0.1:1")
+    assert store.recent(task_id, "alice") == on_disk(tmp_path, task_id)
+    store.update(task_id, status="Running", progress=0.5, err_code="43042")  # SQLite converts these
+    assert store.recent(task_id, "alice") == on_disk(tmp_path, task_id)
+    store.update(task_id, status="Succeed", progress="1.0", err_code=0)
+    remembered = store.recent(task_id, "alice")
+    assert remembered == on_disk(tmp_path, task_id)
+    assert (remembered["status"], remembered["progress"]) == ("Succeed", "1.0")
+    assert store.recent(task_id, "bob") is None and store.get(task_id, "bob") is None
+    remembered["status"] = "Failed"  # a caller's copy, not the store's row
+    assert store.recent(task_id, "alice")["status"] == "Succeed"
 
 
-def test_only_the_newest_rows_stay_in_memory_and_older_ones_come_from_disk(tmp_path, monkeypatch):
+def test_only_the_newest_rows_stay_in_memory_and_older_ones_come_from_disk(store, monkeypatch):
     monkeypatch.setattr(jobs, "RECENT_ROWS", 3)
-    store = JobStore(tmp_path / "jobs.db")
-    try:
-        ids = [store.insert(request(), "127.0.0.1:1") for _ in range(5)]
-        assert [store.recent(task_id, "alice") is not None for task_id in ids] == [False, False, True, True, True]
-        store.update(ids[0], status="Cancelled")
-        assert store.get(ids[0], "alice")["status"] == "Cancelled"  # from SQLite
-    finally:
-        store.close()
+    ids = [store.insert(request(), "127.0.0.1:1") for _ in range(5)]
+    assert [store.recent(task_id, "alice") is not None for task_id in ids] == [False, False, True, True, True]
+    store.update(ids[0], status="Cancelled")
+    assert store.get(ids[0], "alice")["status"] == "Cancelled"  # from SQLite
 
 
-def test_restart_recovery_is_seen_through_memory(tmp_path):
-    store = JobStore(tmp_path / "jobs.db")
-    try:
-        task_id = store.insert(request(), "127.0.0.1:1")
-        assert store.fail_unfinished() == 1
-        assert store.get(task_id, "alice")["status"] == "Failed"
-    finally:
-        store.close()
+def test_restart_recovery_is_seen_through_memory(store):
+    task_id = store.insert(request(), "127.0.0.1:1")
+    assert store.fail_unfinished() == 1
+    assert store.get(task_id, "alice")["status"] == "Failed"
