@@ -17,16 +17,18 @@ from typing import Any, Awaitable, Callable, Mapping, Protocol, Sequence
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from linkis_magic.local import results
 from linkis_magic.local.auth import Authenticator, SessionExpired
 from linkis_magic.local.jobs import Entrance, JobRequest, now_ms, task_vo, timeout_labels
-from linkis_magic.local.logs import DEFAULT_LOG_SIZE, to_array
+from linkis_magic.local.logs import DEFAULT_LOG_SIZE, openlog_array, to_array
+from linkis_magic.local.settings import LinkisSettings
 from linkis_magic.local.variables import VariableError, substitute
 from linkis_magic.protocol import (
-    API_PREFIX, DEFAULT_VERSIONS, HTTP_STATUS, SESSION_COOKIE, TOKEN_CODE_HEADER, TOKEN_USER_HEADER, MessageStatus,
+    API_PREFIX, DEFAULT_VERSIONS, HTTP_STATUS, SESSION_COOKIE, TOKEN_CODE_HEADER, TOKEN_USER_HEADER, JobStatus,
+    MessageStatus,
 )
 
 ENTRANCE_SERVICE = "linkis-cg-entrance"
@@ -47,6 +49,14 @@ PROGRESS_NOT_FOUND = ("The job corresponding to the ID is empty, and the corresp
 TASK_NOT_FOUND = ("The corresponding job was not found, or there may be no permission to view the job"
                   "(没有找到对应的job，也可能是没有查看该job的权限)")
 KILLED = "Successfully killed the job(成功kill了job)"
+KILL_FAILED = "An exception occurred while killing the job, kill failed(kill job的时候出现了异常，kill失败) with error:"
+#: ``data.stack`` of that refusal (``Message.error(msg, t)`` adds the throwable's stack trace).
+KILL_REFUSED_STACK = (
+    "org.apache.linkis.entrance.exception.QueryFailedException: errCode: 20011 ,desc: Request jobHistory failed\n"
+    "\tat org.apache.linkis.entrance.persistence.QueryPersistenceEngine.sendToJobHistoryAndRetry"
+    "(QueryPersistenceEngine.java:110)\n"
+    "\tat org.apache.linkis.entrance.persistence.QueryPersistenceEngine.updateIfNeeded(QueryPersistenceEngine.java:140)\n"
+    "\tat org.apache.linkis.entrance.restful.EntranceRestfulApi.kill(EntranceRestfulApi.java:926)\n")
 
 
 @dataclass(frozen=True)
@@ -92,7 +102,9 @@ class Faults(Protocol):
     """Fault injection hook: answer a request instead of the gateway, or return None.
 
     A hook may also define ``async after(request, user, response) -> Response`` to replace the
-    gateway's answer once it has handled the request (see :mod:`linkis_magic.local.faults`).
+    gateway's answer once it has handled the request, and the entrance asks it
+    ``history_update_lost()`` when a job ends and ``log_close_delay()`` (seconds, or None for the
+    usual delay) before closing it (see :mod:`linkis_magic.local.faults`).
     """
 
     async def intercept(self, request: Request, user: str | None) -> Response | None: ...
@@ -102,6 +114,12 @@ class NoFaults:
     """The default: never interferes."""
 
     async def intercept(self, request: Request, user: str | None) -> Response | None:
+        return None
+
+    def history_update_lost(self) -> bool:
+        return False
+
+    def log_close_delay(self) -> float | None:
         return None
 
 
@@ -140,6 +158,7 @@ class Gateway:
     entrance: Entrance
     supported: Mapping[str, set[str]]
     port: int
+    settings: LinkisSettings = field(default_factory=LinkisSettings)
     faults: Faults = field(default_factory=NoFaults)
     requests: deque = field(default_factory=lambda: deque(maxlen=100_000))
 
@@ -250,6 +269,10 @@ class UserRoutes:
                        or request.query_params.get("passwdEncrypt") or "")
         if not name:
             raise GatewayError("Username can not be empty(用户名不能为空)！")
+        key = self.gateway.auth.key
+        if password and key is not None:
+            # A password that does not decrypt becomes null, and Linkis then calls it blank (§2.1).
+            password = key.decrypt(password) or ""
         if not password:
             raise GatewayError("Password can not be blank(密码不能为空)！")
         if not self.gateway.auth.check_password(name, password):
@@ -258,7 +281,8 @@ class UserRoutes:
                                                           "enableWatermark": False})
 
     def _session_response(self, user: str, extra: dict) -> Response:
-        response = envelope(None, {"userName": user, "isAdmin": False, **extra}, "login successful(登录成功)！")
+        admin = self.gateway.settings.is_admin(user)
+        response = envelope(None, {"userName": user, "isAdmin": admin, **extra}, "login successful(登录成功)！")
         response.set_cookie(SESSION_COOKIE, self.gateway.auth.open_session(user), path="/", httponly=True)
         return response
 
@@ -272,6 +296,15 @@ class UserRoutes:
         response = envelope(None, {}, "Logout successful(退出登录成功)！")
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
+
+    async def public_key(self, request: Request, user: str | None) -> Response:
+        """Whether logins are encrypted, and the key to encrypt with when they are (§2.1)."""
+        data: dict[str, Any] = {"enableSSL": False}
+        key = self.gateway.auth.key
+        if key is not None:
+            data.update(debugTime=now_ms(), publicKey=key.public_key())
+        data["enableLoginEncrypt"] = key is not None
+        return envelope(None, data, "Gain success(获取成功)！")
 
     async def heartbeat(self, request: Request, user: str) -> Response:
         return envelope(None, {}, "Maintain heartbeat success(维系心跳成功)")
@@ -413,6 +446,7 @@ class EntranceRoutes:
         exec_id = request.path_params["exec_id"]
         job = self.entrance.find(exec_id, user)
         if job is not None:
+            job.touch()  # the client heartbeat (§4.3)
             return envelope(api_method(request), {"status": job.status.value, "execID": exec_id})
         row = await self._history_row(request, user)
         if row is None:
@@ -463,7 +497,10 @@ class EntranceRoutes:
         method = f"/api/entrance/{exec_id}/kill"
         job = self.entrance.find(exec_id, user)
         if job is not None:
-            await run_in_threadpool(self.entrance.kill, job, progress)
+            recorded = await run_in_threadpool(self.entrance.kill, job, progress)
+            if recorded is not None:
+                return {"method": method, "status": 1, "message": self._kill_refused(job.task_id, recorded),
+                        "data": {"stack": KILL_REFUSED_STACK}}
             return {"method": method, "status": 0, "message": KILLED, "data": {"execID": exec_id}}
         owner = self.entrance.holder(exec_id)
         if owner is not None:
@@ -472,6 +509,14 @@ class EntranceRoutes:
         if task_id.isdigit() and await run_in_threadpool(self.entrance.force_kill, int(task_id), user):
             return {"method": method, "status": 0, "message": "Forced Kill task (强制杀死任务)", "data": {}}
         return {"method": method, "status": 1, "message": KILL_LOOKUP_FAILED, "data": {}}
+
+    def _kill_refused(self, task_id: int, recorded: JobStatus) -> str:
+        """The entrance's answer when job history refused to turn an ended job Cancelled (§4.6)."""
+        history = (f"QueryException: errCode: 120001 ,desc: jobId:{task_id}，oldStatus(在数据库中的task状态为)："
+                   f"{recorded.value}, newStatus(更新的task状态为)：Cancelled，update failed(更新失败)！ ,ip: 127.0.0.1 "
+                   f",port: {self.gateway.port} ,serviceKind: {PUBLIC_SERVICE}")
+        return (f"{KILL_FAILED}errCode: 20011 ,desc: Request jobHistory failed,because:{history} (请求jobHistory失败) "
+                f",ip: 127.0.0.1 ,port: {self.gateway.port} ,serviceKind: {ENTRANCE_SERVICE}")
 
     async def kill_jobs(self, request: Request, user: str) -> Response:
         body = await read_json(request)
@@ -502,6 +547,7 @@ class HistoryRoutes:
 
     def __init__(self, gateway: Gateway) -> None:
         self.store = gateway.entrance.store
+        self.settings = gateway.settings
 
     async def get(self, request: Request, user: str) -> Response:
         task_id = request.path_params["task_id"]
@@ -510,7 +556,8 @@ class HistoryRoutes:
             row = self.store.recent(int(task_id), user) or await run_in_threadpool(self.store.get, int(task_id), user)
         if row is None:
             raise GatewayError(TASK_NOT_FOUND)
-        brief = request.query_params.get("brief", "").lower() == "true"
+        # brief=true exists on master only; releases ignore it (§7.1). /get never sends the code.
+        brief = self.settings.honours_brief and request.query_params.get("brief", "").lower() == "true"
         return envelope(api_method(request), {"task": task_vo(row, brief=brief)})
 
     async def list(self, request: Request, user: str) -> Response:
@@ -528,7 +575,7 @@ class HistoryRoutes:
         page_now = max(int_param(request, "pageNow", 1), 1)
         page_size = max(int_param(request, "pageSize", 20), 1)
         rows, total = await run_in_threadpool(self.store.search, user, filters, page_now, page_size)
-        return envelope(api_method(request), {"tasks": [task_vo(row) for row in rows], "totalPage": total})
+        return envelope(api_method(request), {"tasks": [task_vo(row, code=True) for row in rows], "totalPage": total})
 
 
 # -- /filesystem (§8) ----------------------------------------------------------------------
@@ -537,7 +584,8 @@ class FilesystemRoutes:
     """Result listing, paging, export and persisted logs, confined to the caller's directory."""
 
     def __init__(self, gateway: Gateway) -> None:
-        self.files = results.UserFiles(gateway.entrance.user_root)
+        self.files = results.UserFiles(gateway.entrance.user_root, gateway.settings)
+        self.port = gateway.port
 
     async def dir_file_trees(self, request: Request, user: str) -> Response:
         tree = await run_in_threadpool(self.files.tree, user, self._path(request))
@@ -546,31 +594,50 @@ class FilesystemRoutes:
     async def open_file(self, request: Request, user: str) -> Response:
         page = max(int_param(request, "page", 1), 1)
         page_size = int_param(request, "pageSize", results.DEFAULT_PAGE_SIZE)
+        enable_limit = bool(request.query_params.get("enableLimit", "").strip())  # any non-blank value (1.8.0)
         data = await run_in_threadpool(self.files.open_page, user, self._path(request), page, page_size,
-                                       request.query_params.get("nullValue"))
+                                       request.query_params.get("nullValue"), enable_limit)
+        if data.get("display_prohibited"):
+            return envelope(api_method(request), data)
         return envelope_with_raw(api_method(request), data, "fileContent")
 
     async def open_log(self, request: Request, user: str) -> Response:
         lines = await run_in_threadpool(self.files.read_log, user, self._path(request))
-        return envelope(api_method(request), {"log": to_array(lines, trailing_newline=True)})
+        return envelope(api_method(request), {"log": openlog_array(lines)})
 
     async def export(self, request: Request, user: str) -> Response:
+        """``resultsetToExcel`` as csv. Its errors are no envelope: the method returns void, so
+        Linkis writes HTTP 200 ``text/plain`` ``error(错误):<message>`` (§8.3)."""
         query = request.query_params
-        if query.get("outputFileType", "csv").lower() != "csv":
-            raise GatewayError("The local gateway exports result sets as csv only (outputFileType=csv)")
-        separator = query.get("csvSeparator") or query.get("csvSeperator") or ","
-        limit = int_param(request, "limit", 0)
-        chunks = await run_in_threadpool(self.files.export_csv, user, self._path(request), separator,
-                                         query.get("nullValue", "NULL"), limit)
+        try:
+            file_type = query.get("outputFileType", "csv")
+            if file_type != "csv":
+                # xlsx is not written here yet; Linkis's own answer to an unknown type is a
+                # NullPointerException (the 80015 exception is made but not thrown).
+                raise GatewayError("null" if file_type != "xlsx" else
+                                   "The local gateway does not write xlsx yet; use outputFileType=csv")
+            separator = query.get("csvSeparator") or query.get("csvSeperator") or ","
+            limit = int_param(request, "limit", 0)
+            chunks = await run_in_threadpool(self.files.export_csv, user, self._path(request), separator,
+                                             query.get("nullValue", "NULL"), limit)
+        except (GatewayError, results.FileError) as error:
+            return PlainTextResponse(f"error(错误):{self._export_error(error)}", media_type="text/plain; charset=utf-8")
         name = query.get("outputFileName") or "downloadResultset"
         return StreamingResponse(chunks, media_type="text/plain",
                                  headers={"Content-Disposition": f"attachment;filename={name}.csv"})
+
+    def _export_error(self, error: Exception) -> str:
+        """``e.getMessage()``: a Linkis exception's reads ``errCode: N ,desc: ... ,ip: ...``."""
+        if isinstance(error, results.FileError):
+            return (f"errCode: {error.err_code} ,desc: {error.desc} ,ip: 127.0.0.1 ,port: {self.port} "
+                    f",serviceKind: {PUBLIC_SERVICE}")
+        return str(error)
 
     @staticmethod
     def _path(request: Request) -> str:
         path = request.query_params.get("path", "")
         if not path:
-            raise GatewayError("path:(路径：)null is empty!(为空！)")
+            raise results.FileError(80004, "The path:null is empty(路径:null 为空)!")
         return path
 
 
@@ -599,6 +666,7 @@ def build_app(gateway: Gateway) -> Starlette:
         route("/user/login", wrap(users.login, public=True, session_only=True), any_method),
         route("/user/token-login", wrap(users.token_login), any_method),
         route("/user/logout", wrap(users.logout, public=True, session_only=True), any_method),
+        route("/user/publicKey", wrap(users.public_key, public=True, session_only=True), any_method),
         route("/user/heartbeat", wrap(users.heartbeat, session_only=True), any_method),
         route("/user/userInfo", wrap(users.user_info, session_only=True), any_method),
         route("/user/baseinfo", wrap(users.base_info, session_only=True), any_method),

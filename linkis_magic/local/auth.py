@@ -6,8 +6,10 @@ Sessions are in memory only, so a restart invalidates cookies, as a real gateway
 
 from __future__ import annotations
 
+import base64
 import getpass
 import hmac
+import re
 import secrets
 import threading
 import time
@@ -71,9 +73,12 @@ class Authenticator:
     """
 
     def __init__(self, users: Mapping[str, UserCredentials],
-                 session_timeout: float = DEFAULT_SESSION_TIMEOUT) -> None:
+                 session_timeout: float = DEFAULT_SESSION_TIMEOUT, *, encrypt: bool = False) -> None:
         self.users = dict(users)
         self.session_timeout = session_timeout
+        #: With login encryption (§2.1) passwords arrive RSA-encrypted with this key pair, made
+        #: once per gateway start as Linkis's RSAUtils makes it once per JVM.
+        self.key = LoginKey() if encrypt else None
         self._tickets: dict[str, tuple[str, float]] = {}  # ticket -> (user, last access, monotonic)
         self._lock = threading.Lock()
 
@@ -119,6 +124,37 @@ class Authenticator:
         """Drop every ticket, as a session timeout or a restart does (§2.1)."""
         with self._lock:
             self._tickets.clear()
+
+
+class LoginKey:
+    """Linkis's login encryption (§2.1, ``RSAUtils``): a 2048-bit RSA key pair; the client sends
+    ``Base64(RSA/ECB/PKCS1Padding(password))``."""
+
+    def __init__(self) -> None:
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        self._private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+    def public_key(self) -> str:
+        """The X.509 SubjectPublicKeyInfo DER, standard Base64, as ``/user/publicKey`` hands it out."""
+        from cryptography.hazmat.primitives import serialization
+
+        der = self._private.public_key().public_bytes(serialization.Encoding.DER,
+                                                      serialization.PublicFormat.SubjectPublicKeyInfo)
+        return base64.b64encode(der).decode("ascii")
+
+    def decrypt(self, sent: str) -> str | None:
+        """The password inside ``sent``, or None when it does not decrypt (Linkis's
+        ``Utils.tryAndError`` gives null, and the login then says the password is blank)."""
+        from cryptography.hazmat.primitives.asymmetric import padding
+
+        try:
+            # commons-codec's decodeBase64 skips characters outside the alphabet; so does this.
+            text = re.sub(r"[^A-Za-z0-9+/]", "", sent)
+            cipher = base64.b64decode(text + "=" * (-len(text) % 4))
+            return self._private.decrypt(cipher, padding.PKCS1v15()).decode("utf-8")
+        except ValueError:
+            return None
 
 
 def path_uri(path: Path) -> str:

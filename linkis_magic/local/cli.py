@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
+from linkis_magic.local.settings import LINKIS_VERSIONS, LinkisSettings
 from linkis_magic.protocol import API_PREFIX
 
 if TYPE_CHECKING:
@@ -25,6 +26,12 @@ def build_parser() -> argparse.ArgumentParser:
     local.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     local.add_argument("--data-dir", type=Path, default=None,
                        help="where job history, logs and results live (default: a temporary directory)")
+    local.add_argument("--linkis-version", choices=LINKIS_VERSIONS, default=LinkisSettings.linkis_version,
+                       help="the Linkis version to behave like (default %(default)s)")
+    local.add_argument("--owner-check", action="store_true",
+                       help="show result and log files to admins only, as wds.linkis.workspace.filesystem.owner.check")
+    local.add_argument("--login-encrypt", action="store_true",
+                       help="expect RSA-encrypted passwords, as wds.linkis.login_encrypt.enable")
     return parser
 
 
@@ -33,7 +40,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from linkis_magic.local.server import GatewayStartError, LocalLinkis
 
-    gateway = LocalLinkis(port=args.port, host=args.host, data_dir=args.data_dir)
+    settings = LinkisSettings(linkis_version=args.linkis_version, owner_check=args.owner_check,
+                              login_encrypt=args.login_encrypt)
+    gateway = LocalLinkis(port=args.port, host=args.host, data_dir=args.data_dir, settings=settings)
     try:
         gateway.serve_forever(on_ready=lambda: print(banner(gateway), flush=True))
     except GatewayStartError as error:

@@ -9,13 +9,19 @@ Tests only: a gateway gets faults when it is built with ``LocalLinkis(faults=Fau
         faults.reset_connections(r"/entrance/submit$", after=True)  # accepted, then the reply is lost
         faults.delay(r"/jobhistory/[0-9]+/get$", 2.0)            # a slow status poll
         faults.forget_jobs()                                      # the entrance restarted (§4.3)
+        faults.lose_history_updates()                             # history stuck at Running (§4.3)
+        faults.delay_log_close(5.0)                               # the log file written 5 s late
 
 Each method adds a *rule*: a path regex (searched in the URL path), an optional HTTP method and
 how many requests it applies to (``times=None``: every one). The first live rule matching a
 request fires. Rules act *before* the gateway handles the request (it never reaches the entrance)
 or, with ``after=True``, once the gateway has handled it (the job exists, but the client does
 not hear so): the ambiguous failures a client must not answer by submitting again. ``fired``
-on the returned :class:`Rule` lets a test check that its fault really happened.
+on the returned :class:`Rule` lets a test check that its fault really happened. The last two act
+on the entrance itself, for the next jobs that end (:class:`JobRule`).
+
+Behaviour every Linkis shows (the late log file, kills of ended jobs refused, display_prohibited)
+is no fault: the gateway does it by default (``local/settings.py``).
 """
 
 from __future__ import annotations
@@ -62,11 +68,23 @@ class Rule:
                 and self.path.search(request.url.path) is not None)
 
 
+@dataclass
+class JobRule:
+    """A scripted fault of the entrance itself rather than of a request (``kind`` "history" or
+    "close"), for the next ``times`` jobs that end."""
+
+    kind: str
+    value: float
+    times: Optional[int]
+    fired: int = 0
+
+
 class Faults:
     """Scripted faults; an instance is the gateway's ``faults`` hook (see module docstring)."""
 
     def __init__(self) -> None:
         self._rules: list[Rule] = []
+        self._job_rules: list[JobRule] = []
         self._lock = threading.Lock()
 
     # -- scripting -------------------------------------------------------------------------
@@ -144,10 +162,21 @@ class Faults:
             return JSONResponse(body, status_code=response.status_code)
         return self._add(r"/(entrance/[^/]+/progress|jobhistory/\d+/get)$", "GET", times, True, stringify)
 
+    def lose_history_updates(self, *, times: Optional[int] = 1) -> "JobRule":
+        """The entrance's update of job history at a job's end is lost (publicservice down through
+        the entrance's retries, §4.3): history says Running for ever; the entrance knows the end."""
+        return self._add_job_rule("history", 0.0, times)
+
+    def delay_log_close(self, seconds: float, *, times: Optional[int] = 1) -> "JobRule":
+        """The entrance closes an ended job ``seconds`` after history shows its end, instead of
+        the usual moment: its log file stays incomplete that long (§4.4.1)."""
+        return self._add_job_rule("close", seconds, times)
+
     def clear(self) -> None:
         """Remove every rule."""
         with self._lock:
             self._rules.clear()
+            self._job_rules.clear()
 
     def _add(self, path: str, method: Optional[str], times: Optional[int], after: bool, action: Action) -> Rule:
         rule = Rule(re.compile(path), method, times, after, action)
@@ -164,6 +193,30 @@ class Faults:
                         rule.times -= 1
                     return rule
         return None
+
+    def _add_job_rule(self, kind: str, value: float, times: Optional[int]) -> "JobRule":
+        rule = JobRule(kind, value, times)
+        with self._lock:
+            self._job_rules.append(rule)
+        return rule
+
+    def _take_job_rule(self, kind: str) -> Optional["JobRule"]:
+        with self._lock:
+            for rule in self._job_rules:
+                if rule.kind == kind and rule.times != 0:
+                    rule.fired += 1
+                    if rule.times is not None:
+                        rule.times -= 1
+                    return rule
+        return None
+
+    # -- the entrance's hooks (app.Faults) -------------------------------------------------
+    def history_update_lost(self) -> bool:
+        return self._take_job_rule("history") is not None
+
+    def log_close_delay(self) -> Optional[float]:
+        rule = self._take_job_rule("close")
+        return None if rule is None else rule.value
 
     # -- the gateway's hook (app.Faults) ---------------------------------------------------
     async def intercept(self, request: Request, user: Optional[str]) -> Optional[Response]:

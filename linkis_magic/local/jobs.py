@@ -23,12 +23,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from linkis_magic.local import results
 from linkis_magic.local.auth import path_uri
 from linkis_magic.local.engines.base import Engine, EngineError
 from linkis_magic.local.logs import TaskLog
+from linkis_magic.local.settings import LinkisSettings
 from linkis_magic.local.variables import language
 from linkis_magic.protocol import TERMINAL_STATES, JobStatus
 
@@ -36,6 +37,8 @@ ENTRANCE_APPLICATION = "linkis-cg-entrance"
 RESTART_ERR_CODE = 21304
 RESTART_ERR_DESC = "The local Linkis gateway restarted while the job was running; the job was lost."
 UNEXPECTED_ERR_CODE = 10000
+#: What Linkis's KillHandler tells a job whose client stopped asking for its status (§4.3).
+HEARTBEAT_LOST = "Job is killed because of client-server connection lost"
 #: SQL auto-limit for the IDE creator (§4.1, Linkis Explain.scala).
 IDE_CREATOR, IDE_LIMIT = "IDE", 5000
 #: How many of the newest jobs' rows job history also keeps in memory (older jobs are read from
@@ -137,6 +140,21 @@ class JobStore:
                 if task_id in self._recent:
                     self._reread(task_id)
 
+    def change_status(self, task_id: int, status: JobStatus, **fields: Any) -> bool:
+        """Write a new state as job history does (§6, ``shouldUpdate``): only the same state, or
+        a later one while the recorded state is not terminal; a terminal state never changes.
+        Returns whether the row was changed."""
+        with self._lock:
+            row = self._db.execute("SELECT status FROM jobs WHERE id = ?", (task_id,)).fetchone()
+            if self._closed or row is None or not _history_accepts(JobStatus(row["status"]), status):
+                return False
+            fields = {"status": status.value, **fields, "updated_time": now_ms()}
+            assignments = ", ".join(f"{name} = ?" for name in fields)
+            self._db.execute(f"UPDATE jobs SET {assignments} WHERE id = ?", (*fields.values(), task_id))
+            if task_id in self._recent:
+                self._reread(task_id)
+            return True
+
     def recent(self, task_id: int, user: str) -> dict | None:
         """The row of ``task_id`` if it is in memory and ``user`` owns it; never blocks."""
         row = self._recent.get(task_id)
@@ -193,9 +211,33 @@ class JobStore:
             self._db.close()
 
 
-def task_vo(row: dict, brief: bool = False) -> dict:
+def _history_accepts(old: JobStatus, new: JobStatus) -> bool:
+    """JobHistoryQueryServiceImpl.shouldUpdate (§6)."""
+    return new is old or (_ORDER[new] >= _ORDER[old] and not old.is_terminal)
+
+
+#: The fields master's ``brief=true`` fills (``jobHistory2BriefTaskVO``, §7.1); the rest are null.
+BRIEF_FIELDS = ("status", "progress", "taskID", "execId", "logPath", "resultLocation", "umUser", "executeUser",
+                "errDesc", "errCode")
+
+
+def task_vo(row: dict, *, code: bool = False, brief: bool = False) -> dict:
     """A history row as the jobhistory task object (§7.1): string progress, epoch-ms dates,
-    JSON-string fields, errCode/errDesc nulled while the job runs."""
+    JSON-string fields, errCode/errDesc nulled while the job runs.
+
+    ``executionCode`` is sent only when ``code`` is true: ``/get`` leaves it out since Linkis
+    1.7.0, ``/list`` fills it. ``brief`` (master's ``brief=true``) nulls every field but ten.
+    """
+    task = _full_task_vo(row)
+    if not code:
+        task["executionCode"] = None
+    if brief:
+        task = {key: value if key in BRIEF_FIELDS else None for key, value in task.items()}
+        task["canRetry"] = False
+    return task
+
+
+def _full_task_vo(row: dict) -> dict:
     status = row["status"]
     terminal = JobStatus(status).is_terminal
     labels = json.loads(row["labels_json"] or "{}")
@@ -203,7 +245,7 @@ def task_vo(row: dict, brief: bool = False) -> dict:
         "taskID": row["id"], "instance": row["instance"], "execId": row["exec_id"],
         "umUser": row["um_user"], "executeUser": row["um_user"], "submitUser": row["um_user"],
         "engineInstance": row["instance"] if row["engine_start_time"] else None,
-        "executionCode": None if brief else row["code"], "progress": row["progress"],
+        "executionCode": row["code"], "progress": row["progress"],
         "logPath": row["log_path"], "resultLocation": row["result_location"], "status": status,
         "createdTime": row["created_time"], "updatedTime": row["updated_time"],
         "engineType": row["engine"], "errCode": row["err_code"] if terminal else None,
@@ -275,10 +317,17 @@ def make_exec_id(instance: str, creator: str, user: str, engine: str, index: int
 
 
 class EntranceJob:
-    """One job the entrance holds; the :class:`ExecutionContext` its engine sees."""
+    """One job the entrance holds; the :class:`ExecutionContext` its engine sees.
+
+    ``ended(job, history_written)`` runs once the job reached a terminal state (the entrance
+    then closes it, which writes the rest of its log, §4.4.1); ``lose_update()`` says whether the
+    terminal state's history update is lost (a fault, §4.3).
+    """
 
     def __init__(self, task_id: int, exec_id: str, request: JobRequest, user_dir: Path,
-                 log: TaskLog, result_dir: Path, store: JobStore) -> None:
+                 log: TaskLog, result_dir: Path, store: JobStore, *,
+                 ended: Callable[["EntranceJob"], None] = lambda job: None,
+                 lose_update: Callable[[], bool] = lambda: False) -> None:
         self.task_id = task_id
         self.exec_id = exec_id
         self.user = request.user
@@ -297,6 +346,10 @@ class EntranceJob:
         self.time_limits = timeout_labels(request.labels)
         self.timers: list[threading.Timer] = []
         self._store = store
+        self._ended = ended
+        self._lose_update = lose_update
+        #: When a client last asked the entrance for this job's status (the heartbeat, §4.3).
+        self.last_access = time.monotonic()
         self._stored_progress = 0.0
         self._results = itertools.count()
         self._lock = threading.Lock()
@@ -332,25 +385,39 @@ class EntranceJob:
     def terminal(self) -> bool:
         return self.status.is_terminal
 
+    def touch(self) -> None:
+        """A client asked for this job's status: the heartbeat Linkis's CliHeartbeatMonitor reads."""
+        self.last_access = time.monotonic()
+
     def stop_timers(self) -> None:
         """Drop pending timeout checks (the job ended or moved on)."""
         for timer in self.timers:
             timer.cancel()
 
-    def move_to(self, status: JobStatus, **fields: Any) -> bool:
-        """Move to ``status`` if that is forward (§6) and persist it; False if the job is past it."""
+    def move_to(self, status: JobStatus, reason: tuple[str, str] | None = None, **fields: Any) -> bool:
+        """Move to ``status`` if that is forward (§6) and persist it; False if the job is past it.
+
+        ``reason`` (level, message) is logged first, and only if the job moves: a job that ended
+        meanwhile gets no failure line.
+        """
         with self._lock:
             if self.status.is_terminal or _ORDER[status] <= _ORDER[self.status]:
                 return False
-            # The milestone line first: a client that sees the new state (and then reads the log
-            # file, as it does once the job ended) finds a log that already says so.
+            if reason is not None:
+                self.log(*reason)
+            # The milestone line first, as EntranceJob.afterStateChanged writes it: a client that
+            # sees the new state in history and then reads the entrance's log finds it there.
             self.log(*_milestone(status))
             self.status = status
             if status.is_terminal:
                 # The entrance reports progress 1.0 for every finished job (§4.5).
                 self.progress = 1.0
                 fields.setdefault("progress", "1.0")
-            self._store.update(self.task_id, status=status.value, **fields)
+            # A lost terminal update leaves history at its last state for ever (a fault, §4.3).
+            if not (status.is_terminal and self._lose_update()):
+                self._store.update(self.task_id, status=status.value, **fields)
+        if status.is_terminal:
+            self._ended(self)  # after history shows the end: the entrance closes the job (§4.4.1)
         return True
 
 
@@ -369,15 +436,23 @@ class Entrance:
     """Accepts jobs, runs them on a bounded worker pool, and answers for the jobs it remembers."""
 
     def __init__(self, store: JobStore, engine_pool: Any, users_dir: Path, instance: str,
-                 capacity: int = 1000, workers: int = 64) -> None:
+                 capacity: int = 1000, workers: int = 64, settings: LinkisSettings = LinkisSettings(),
+                 faults: Any = None) -> None:
         self.store = store
         self.instance = instance
+        self.settings = settings
+        self._faults = faults
         self._pool = engine_pool
         self._users_dir = users_dir
         self._capacity = capacity
         self._jobs: OrderedDict[str, EntranceJob] = OrderedDict()
         self._lock = threading.Lock()
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="linkis-job")
+        self._closers: dict[int, threading.Timer] = {}  # task ID -> the pending close of its log
+        self._stopped = threading.Event()
+        self._monitor = threading.Thread(target=self._watch_heartbeats, name=f"linkis-heartbeat-{instance}",
+                                         daemon=True)
+        self._monitor.start()
 
     def user_root(self, user: str) -> Path:
         """Everything of ``user`` lives below this directory (the filesystem boundary)."""
@@ -417,7 +492,40 @@ class Entrance:
         self.store.update(task_id, exec_id=exec_id.split(ENTRANCE_APPLICATION + self.instance, 1)[1],
                           stronger_exec_id=exec_id, log_path=path_uri(log_path),
                           result_location=path_uri(result_dir))
-        return EntranceJob(task_id, exec_id, request, work_dir, TaskLog(log_path), result_dir, self.store)
+        log = TaskLog(log_path, self.settings.log_cache_lines, self.settings.log_push_seconds)
+        return EntranceJob(task_id, exec_id, request, work_dir, log, result_dir, self.store,
+                           ended=self._close_later, lose_update=self._history_update_lost)
+
+    def _history_update_lost(self) -> bool:
+        lost = getattr(self._faults, "history_update_lost", None)
+        return bool(lost and lost())
+
+    def _close_later(self, job: EntranceJob) -> None:
+        """Close a job that ended: its log goes to the file a moment after history shows the end
+        (§4.4.1; a fault may make the moment longer)."""
+        delay = getattr(self._faults, "log_close_delay", lambda: None)()
+        delay = self.settings.log_close_seconds if delay is None else delay
+        timer = threading.Timer(delay, self._close, args=(job,))
+        timer.daemon = True
+        with self._lock:
+            self._closers[job.task_id] = timer
+        timer.start()
+
+    def _close(self, job: EntranceJob) -> None:
+        job.task_log.close()
+        with self._lock:
+            self._closers.pop(job.task_id, None)
+
+    def _watch_heartbeats(self) -> None:
+        """Linkis's CliHeartbeatMonitor (§4.3): a job of a watched creator whose status nobody
+        asked for within the threshold is killed, as a client that went away."""
+        settings = self.settings
+        while not self._stopped.wait(settings.heartbeat_scan_seconds):
+            with self._lock:
+                jobs = [job for job in self._jobs.values() if not job.terminal and settings.watches(job.creator)]
+            for job in jobs:
+                if time.monotonic() - job.last_access > settings.heartbeat_seconds:
+                    self._end_with(job, HEARTBEAT_LOST)
 
     def _remember(self, job: EntranceJob) -> None:
         # A bounded map like the entrance's ring buffer (§4.3); running jobs are never evicted,
@@ -458,10 +566,14 @@ class Entrance:
         elapsed, limit = int(time.monotonic() - since), job.time_limits[label]
         reason = (f"Job queued {elapsed} seconds over max queue time : {limit} seconds." if label == QUEUING_TIMEOUT
                   else f"Job run {elapsed} seconds over max run time : {limit} seconds.")
-        # Only once the state moved: a job that finished meanwhile must not get a failure line.
-        if job.move_to(JobStatus.CANCELLED, err_desc=reason):
+        self._end_with(job, reason)
+
+    def _end_with(self, job: EntranceJob, reason: str) -> None:
+        """``job.onFailure(reason)``: the job is interrupted, so it ends Cancelled with the reason
+        as errDesc (Linkis ``Job.transitionCompleted``)."""
+        if job.move_to(JobStatus.CANCELLED, ("ERROR", f"Sorry, your job executed failed with reason: {reason}"),
+                       err_desc=reason):
             job.cancelled.set()
-            job.log("ERROR", f"Sorry, your job executed failed with reason: {reason}")
             self._cancel_engine(job)
 
     def _run(self, job: EntranceJob) -> None:
@@ -486,18 +598,27 @@ class Entrance:
     def _fail(self, job: EntranceJob, err_code: int, err_desc: str) -> None:
         if job.cancelled.is_set() or job.terminal:
             return
-        job.log("ERROR", err_desc)
-        job.move_to(JobStatus.FAILED, err_code=err_code, err_desc=err_desc)
+        job.move_to(JobStatus.FAILED, ("ERROR", err_desc), err_code=err_code, err_desc=err_desc)
 
-    def kill(self, job: EntranceJob, progress: str = "1.0") -> None:
-        """Cancel a job: Cancelled at once in history (§4.6), then stop the engine."""
+    def kill(self, job: EntranceJob, progress: str = "1.0") -> JobStatus | None:
+        """Cancel a job: Cancelled at once in history (§4.6), then stop the engine.
+
+        A job that already ended cannot be killed: the entrance still asks history for Cancelled,
+        which history refuses for a job it recorded as ended (§6). Returns that recorded state
+        then (the kill failed), else None.
+        """
         if job.terminal:
-            return
+            row = self.store.get(job.task_id, job.user)
+            if row is None or self.store.change_status(job.task_id, JobStatus.CANCELLED, progress=progress):
+                return None
+            recorded = JobStatus(row["status"])
+            return None if recorded is JobStatus.CANCELLED or recorded is JobStatus.TIMEOUT else recorded
         job.cancelled.set()
-        job.log("WARN", f"Job {job.exec_id} is killed by user {job.user}.")
-        job.move_to(JobStatus.CANCELLED, progress=progress)
+        job.move_to(JobStatus.CANCELLED, ("WARN", f"Job {job.exec_id} is killed by user {job.user}."),
+                    progress=progress)
         job.stop_timers()
         self._cancel_engine(job)
+        return None
 
     @staticmethod
     def _cancel_engine(job: EntranceJob) -> None:
@@ -519,10 +640,16 @@ class Entrance:
 
     def close(self) -> None:
         """Stop accepting work and stop every running job's engine; unfinished jobs stay unfinished
-        in history and become Failed at the next start (restart recovery)."""
+        in history and become Failed at the next start (restart recovery). Logs still open are
+        written out."""
+        self._stopped.set()
         with self._lock:
             jobs = list(self._jobs.values())
+            closers, self._closers = list(self._closers.values()), {}
+        for timer in closers:
+            timer.cancel()
         for job in jobs:
+            job.task_log.close()
             job.stop_timers()
             if not job.terminal:
                 job.cancelled.set()

@@ -1,5 +1,10 @@
 """Result set files (``_N.dolphin``): writing, listing and paging (§8).
 
+What clients see is what Linkis's reader gives: ``dataType`` names normalised (``decimal(10,2)``
+-> ``decimal``, ``tinyint`` -> ``string``), doubles without an exponent (``1.0`` -> ``"1"``,
+``1e20`` -> ``"100000000000000000000"``, infinity -> ``"∞"``), floats as Java prints them, and
+``display_prohibited`` instead of rows longer than 20 MiB (§8.2).
+
 Real Linkis writes a binary "dolphin" format. Ours is text that makes a page cheap to find:
 line 1 is a JSON header ``{"type": "2", "metadata": [...]}``; every further line is one block of
 ``BLOCK_ROWS`` rows as a JSON array of rows of cell strings (``null`` for SQL NULL). A hidden
@@ -17,12 +22,15 @@ import json
 import math
 import re
 from datetime import date, datetime, time
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
+import numpy as np
+
 from linkis_magic.local.auth import PathRefused, confine, path_uri
 from linkis_magic.local.logs import MAX_OPEN_LOG_BYTES, read_log_file
+from linkis_magic.local.settings import LinkisSettings
 from linkis_magic.protocol import MAX_PAGE_SIZE, RESULT_TABLE, RESULT_TEXT
 
 #: Rows per block line (and per offset in the sidecar index).
@@ -41,7 +49,7 @@ _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def cell(value: Any) -> str | None:
-    """A Python value as a Linkis cell string (§8.2); ``None`` stays ``None`` (SQL NULL)."""
+    """A Python value as Linkis's reader hands it out (§8.2); ``None`` stays ``None`` (SQL NULL)."""
     if value is None or isinstance(value, str):
         return value
     if isinstance(value, bool):
@@ -49,11 +57,11 @@ def cell(value: Any) -> str | None:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        return _float_cell(value)
+        return java_double(value)
     if isinstance(value, Decimal):
         return format(value, "f")
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S.%f" if value.microsecond else "%Y-%m-%d %H:%M:%S")
+        return _timestamp_cell(value)
     if isinstance(value, (date, time)):
         return value.isoformat()
     if isinstance(value, (bytes, bytearray)):
@@ -61,13 +69,73 @@ def cell(value: Any) -> str | None:
     return str(value)
 
 
-def _float_cell(value: float) -> str:
-    if value - value == 0:  # finite (inf - inf and nan - nan are nan)
-        return repr(value)
-    # Java's Double.toString spellings for the non-finite values.
+_THIRTY_PLACES = Decimal(1).scaleb(-30)
+
+
+def java_double(value: float) -> str:
+    """A double as Linkis's result reader prints it (``StorageUtils.doubleToString``: Java's
+    ``NumberFormat`` without grouping, at most 30 fraction digits): never an exponent, no
+    trailing ``.0``, ``NaN``, and ``∞``/``-∞`` (the locale's infinity sign)."""
     if math.isnan(value):
         return "NaN"
-    return "Infinity" if value > 0 else "-Infinity"
+    if math.isinf(value):
+        return "∞" if value > 0 else "-∞"
+    # The shortest digits that round-trip (what Java's DigitList starts from), then HALF_EVEN
+    # to 30 places as DecimalFormat rounds.
+    number = Decimal(repr(value))
+    if number.as_tuple().exponent < -30:
+        number = number.quantize(_THIRTY_PLACES, rounding=ROUND_HALF_EVEN)
+    text = format(number, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "-0" if text == "0" and math.copysign(1.0, value) < 0 else text
+
+
+def java_float(value: float) -> str:
+    """A float (a 4-byte REAL) as Java's ``Float.toString`` prints it, which Linkis passes on:
+    ``1.5``, ``1.0E10``, ``1.0E-5``."""
+    number = np.float32(value)
+    if math.isnan(number):
+        return "NaN"
+    if math.isinf(number):
+        return "Infinity" if number > 0 else "-Infinity"
+    if number == 0 or 1e-3 <= abs(number) < 1e7:
+        text = np.format_float_positional(number, unique=True, trim="0")
+        return "-0.0" if text in ("0.0", "-0.0") and math.copysign(1.0, number) < 0 else text
+    mantissa, exponent = np.format_float_scientific(number, unique=True, trim="0", exp_digits=1).split("e")
+    return f"{mantissa}E{int(exponent)}"
+
+
+def _timestamp_cell(value: datetime) -> str:
+    """``Timestamp.toString`` with a trailing ``.0`` removed, as Linkis's reader prints it."""
+    text = value.strftime("%Y-%m-%d %H:%M:%S.%f").rstrip("0")
+    return text.rstrip(".")
+
+
+#: Linkis's ``DataType.toDataType`` (§8.2): the names a result's ``dataType`` can have, in the
+#: order the source tries them; ``None`` means "starts with", a prefix of ``"*"``, "contains".
+_DATA_TYPES: tuple[tuple[str, str], ...] = (
+    ("=void", "void"), ("=null", "void"), ("=string", "string"), ("=boolean", "boolean"), ("^short", "short"),
+    ("^long", "long"), ("^bigint", "bigint"), ("^int", "int"), ("=integer", "int"), ("=smallint", "int"),
+    ("^float", "float"), ("^double", "double"), ("^varchar", "varchar"), ("^char", "char"), ("=date", "date"),
+    ("=timestamp", "timestamp"), ("=binary", "binary"), ("=decimal", "decimal"), ("*array", "array"),
+    ("*map", "map"), ("*list", "list"), ("*struct", "struct"),
+)
+_DECIMAL_TYPE = re.compile(r"^decimal\(\s*\d*\s*,\s*\d*\s*\)")
+
+
+def linkis_data_type(declared: str) -> str:
+    """The ``dataType`` Linkis hands out for a column type as an engine wrote it: ``decimal(10,2)``
+    -> ``decimal``, ``varchar(20)`` -> ``varchar``, ``smallint`` -> ``int``, and ``tinyint``,
+    ``decimal(10)``, ``real`` or any upper-case name -> ``string`` (case-sensitive, §8.2)."""
+    if _DECIMAL_TYPE.search(declared):
+        return "decimal"
+    for pattern, name in _DATA_TYPES:
+        kind, text = pattern[0], pattern[1:]
+        if (kind == "=" and declared == text or kind == "^" and declared.startswith(text)
+                or kind == "*" and text in declared):
+            return name
+    return "string"
 
 
 def _bool_cell(value: bool) -> str:
@@ -84,9 +152,11 @@ def result_path(result_dir: Path, index: int) -> Path:
 
 
 def write_table(path: Path, columns: Sequence[tuple[str, str]], rows: Iterable[Sequence[Any]]) -> int:
-    """Write a TABLE result set; returns the row count."""
+    """Write a TABLE result set; returns the row count. Column types are kept as the engine
+    names them (``decimal(10,2)``); readers get Linkis's names."""
     metadata = [{"columnName": name, "comment": "NULL", "dataType": data_type} for name, data_type in columns]
-    return _write(path, RESULT_TABLE, metadata, (_convert_block(block) for block in _blocks(rows)))
+    floats = [linkis_data_type(data_type) == "float" for _, data_type in columns]
+    return _write(path, RESULT_TABLE, metadata, (_convert_block(block, floats) for block in _blocks(rows)))
 
 
 def write_text(path: Path, text: str) -> int:
@@ -107,23 +177,24 @@ def _blocks(rows: Iterable[Sequence[Any]]) -> Iterator[list]:
 
 #: Converters for a column holding one type (plus NULLs); other columns go cell by cell.
 _COLUMN_CONVERTERS: dict[type, Callable[[Any], str]] = {
-    int: str, float: _float_cell, bool: _bool_cell, Decimal: lambda value: format(value, "f"),
-    date: date.isoformat,
+    int: str, float: java_double, bool: _bool_cell, Decimal: lambda value: format(value, "f"),
+    date: date.isoformat, datetime: _timestamp_cell,
 }
 _NONE = type(None)
 
 
-def _convert_block(block: list[Sequence[Any]]) -> tuple[list, int]:
+def _convert_block(block: list[Sequence[Any]], floats: Sequence[bool]) -> tuple[list, int]:
     """Cells as Linkis strings, a column at a time (a column nearly always holds one type), and
-    the number of NULL cells."""
+    the number of NULL cells. ``floats`` marks the 4-byte float columns, which Java prints
+    differently from doubles."""
     columns, nulls = [], 0
-    for column in zip(*block):
+    for column, is_float in zip(zip(*block), floats):
         kinds = set(map(type, column)) - {_NONE}
         kind = kinds.pop() if len(kinds) == 1 else None
         if not kinds and kind in (str, None):
             columns.append(column)
         elif not kinds and kind in _COLUMN_CONVERTERS:
-            convert = _COLUMN_CONVERTERS[kind]
+            convert = java_float if is_float and kind is float else _COLUMN_CONVERTERS[kind]
             columns.append([None if value is None else convert(value) for value in column])
         else:
             columns.append([cell(value) for value in column])
@@ -157,11 +228,33 @@ class ResultFile:
         with path.open("rb") as handle:
             header = json.loads(handle.readline())
         self.kind: str = header["type"]
+        #: As Linkis's reader sends it: ``dataType`` normalised (§8.2); "NULL" for text results.
         self.metadata: Any = header["metadata"]
+        if isinstance(self.metadata, list):
+            self.metadata = [{**column, "dataType": linkis_data_type(column["dataType"])} for column in self.metadata]
         index = array.array("q")
         index.frombytes(_index_path(path).read_bytes())
         self.row_count = index[0]
         self._blocks = index[1:]
+        self._size = path.stat().st_size
+
+    def too_long(self, end: int, row_bytes: int, cell_chars: int | None) -> bool:
+        """Whether a row before ``end`` is longer than ``row_bytes`` (UTF-8), or, with
+        ``cell_chars``, holds a longer cell: Linkis then shows no rows at all (§8.2). Only blocks
+        whose JSON line is longer than a limit are parsed to look."""
+        limit = min(row_bytes, cell_chars or row_bytes)
+        for number in range(min(-(-end // BLOCK_ROWS), len(self._blocks))):
+            start = self._blocks[number] // 2
+            stop = self._blocks[number + 1] // 2 if number + 1 < len(self._blocks) else self._size
+            if stop - start <= limit:
+                continue
+            for row in self.rows(number * BLOCK_ROWS, min(BLOCK_ROWS, end - number * BLOCK_ROWS)):
+                cells = [value for value in row if value is not None]
+                if sum(len(value.encode("utf-8")) for value in cells) > row_bytes:
+                    return True
+                if cell_chars is not None and any(_java_length(value) > cell_chars for value in cells):
+                    return True
+        return False
 
     def rows(self, start: int, count: int) -> list[list[str | None]]:
         """Rows ``start .. start+count-1`` (0-based), fewer at the end of the file."""
@@ -172,18 +265,20 @@ class ResultFile:
             rows.extend(list(row) for row in block[low:high])
         return rows
 
-    def page_json(self, start: int, count: int) -> bytes:
-        """The JSON array of rows ``start .. start+count-1`` with NULL cells as ``"NULL"`` (the
-        default ``openFile`` rendering, §8.2), spliced from the file where the blocks allow."""
+    def page_json(self, start: int, count: int, keep_null: bool = False) -> bytes:
+        """The JSON array of rows ``start .. start+count-1``, spliced from the file where the
+        blocks allow: NULL cells as ``"NULL"`` (the default ``openFile`` rendering, §8.2), or as
+        JSON null with ``keep_null`` (``nullValue=LINKIS_NULL``)."""
         parts = []
         for first_row, line, safe in self._block_lines(start, count):
             whole = first_row >= start and min(first_row + BLOCK_ROWS, self.row_count) <= start + count
-            if whole and safe:
-                parts.append(line.rstrip(b"\n")[1:-1].replace(b"null", b'"NULL"'))
+            if whole and (safe or keep_null):
+                body = line.rstrip(b"\n")[1:-1]
+                parts.append(body if keep_null else body.replace(b"null", b'"NULL"'))
                 continue
             block = json.loads(line)
             low, high = max(start - first_row, 0), min(start + count - first_row, len(block))
-            rows = replace_nulls([list(row) for row in block[low:high]], None)
+            rows = replace_nulls([list(row) for row in block[low:high]], KEEP_NULL if keep_null else None)
             if rows:
                 parts.append(_encode(rows)[1:-1].encode())
         return b"[" + b",".join(parts) + b"]"
@@ -197,6 +292,11 @@ class ResultFile:
             handle.seek(self._blocks[first] // 2)
             for block in range(first, last + 1):
                 yield block * BLOCK_ROWS, handle.readline(), bool(self._blocks[block] % 2)
+
+
+def _java_length(text: str) -> int:
+    """``String.length()``: UTF-16 code units, so a character outside the BMP counts twice."""
+    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
 
 
 def replace_nulls(rows: list[list[str | None]], null_value: str | None) -> list[list[str | None]]:
@@ -246,6 +346,19 @@ def export_csv(result: ResultFile, separator: str, null_value: str, limit: int) 
     yield buffer.getvalue()
 
 
+def prohibited_page(kind: str, settings: LinkisSettings) -> dict:
+    """``openFile``'s answer when a row or cell is too long to show (§8.2, ``ColLengthExceedException``):
+    no ``metadata``, no ``fileContent``, and Linkis's messages with its numbers Java-formatted."""
+    col_length, column_size = f"{settings.result_col_length_max:,}", f"{settings.result_column_size_max:,}"
+    return {
+        "type": kind, "display_prohibited": True,
+        "zh_msg": f"结果集存在字段值字符数超过{col_length}，如需查看全部数据请导出文件或使用字符串截取函数（substring、substr）"
+                  "截取相关字符即可前端展示数据内容",
+        "en_msg": f"There is a field value exceed {col_length} characters or col size exceed {column_size} in the "
+                  "result set. If you want to view it, please use the result set export function.",
+    }
+
+
 class FileError(Exception):
     """A refused ``/filesystem`` request, with its Linkis error code (80xxx, §8)."""
 
@@ -258,18 +371,40 @@ class FileError(Exception):
 OUTSIDE_WORKSPACE = (80027, "The path needs to be within the user's own workspace path")
 
 
+#: The directory below a user's root that Linkis's owner check accepts for a non-admin user: the
+#: engine conn's local root (``wds.linkis.filesystem.root.path`` + user, §8.1). Job logs and
+#: results live beside it, not in it, as on Linkis.
+WORKSPACE = "work"
+
+
 class UserFiles:
     """The ``/filesystem`` operations, each confined to the calling user's directory (§8)."""
 
-    def __init__(self, user_root: Callable[[str], Path]) -> None:
+    def __init__(self, user_root: Callable[[str], Path], settings: LinkisSettings = LinkisSettings()) -> None:
         self._user_root = user_root
+        self._settings = settings
 
     def local_path(self, user: str, path_text: str) -> Path:
-        """The server path behind ``path_text`` if it is ``user``'s, else 80027."""
+        """The server path behind ``path_text`` if ``user`` may read it: 80010 from the owner
+        check when it is on (§8.1), 80027 for anything outside the user's directory (this
+        gateway's own boundary, applied whatever the settings)."""
+        if self._settings.owner_check and not self._owner_may_read(user, path_text):
+            raise FileError(80010, f"The user: {user} has no permission to view the contents of the directory:"
+                                   f"{path_text}(该用户:{user}无权限查看该目录:{path_text}的内容)")
         try:
             return confine(path_text, self._user_root(user))
         except PathRefused:
             raise FileError(*OUTSIDE_WORKSPACE) from None
+
+    def _owner_may_read(self, user: str, path_text: str) -> bool:
+        """FsRestfulApi.checkIsUsersDirectory: a user's own workspace; for admins, every user's."""
+        root = self._user_root(user)
+        allowed = root.parent if self._settings.is_admin(user) else root / WORKSPACE
+        try:
+            confine(path_text, allowed)
+        except PathRefused:
+            return False
+        return True
 
     def tree(self, user: str, path_text: str) -> dict | None:
         """``dirFileTrees`` for a result directory; None when the job wrote no results (§8.1)."""
@@ -284,20 +419,30 @@ class UserFiles:
         return {"name": directory.name, "path": parent, "properties": None, "children": children,
                 "isLeaf": False, "parentPath": None}
 
-    def open_page(self, user: str, path_text: str, page: int, page_size: int, null_value: str | None) -> dict:
+    def open_page(self, user: str, path_text: str, page: int, page_size: int, null_value: str | None = None,
+                  enable_limit: bool = False) -> dict:
         """One ``openFile`` page (§8.2): cells as strings, ``totalLine`` = rows in this page.
 
-        Without ``nullValue`` (the common case) ``fileContent`` is ready-made JSON *bytes*, spliced
-        from the file, for the caller to embed as they are.
+        ``fileContent`` is ready-made JSON *bytes*, spliced from the file, for the caller to embed
+        as they are, unless an explicit ``nullValue`` (other than ``LINKIS_NULL``) asks for cells
+        to be replaced. A row over the row limit (or, with ``enable_limit``, a cell over the cell
+        limit) gives a ``display_prohibited`` page with no rows.
         """
         if page_size > MAX_PAGE_SIZE:
-            raise FileError(80034, f"The result set page size cannot exceed {MAX_PAGE_SIZE}"
-                                   f"(结果集单页大小不能超过{MAX_PAGE_SIZE})")
+            raise FileError(80034, f"The result set exceeds {MAX_PAGE_SIZE} rows and page viewing is currently not "
+                                   "supported. Please download to view or view in the shared directory(结果集行数超过"
+                                   f"{MAX_PAGE_SIZE}行，暂不支持页面查看。请下载查看或在共享目录中查看)")
         result = self._result(user, path_text)
         start = (page - 1) * page_size
+        settings = self._settings
+        if result.too_long(start + page_size, settings.result_row_max_bytes,
+                           settings.result_col_length_max if enable_limit else None):
+            return prohibited_page(result.kind, settings)
         total_line = max(min(page_size, result.row_count - start), 0)
-        if null_value is None:
-            content: Any = result.page_json(start, page_size)
+        if null_value is None or null_value == "" or null_value.upper() == "BLANK":
+            content: Any = result.page_json(start, page_size)  # "BLANK" is not passed on by openFile (§8.2)
+        elif null_value == KEEP_NULL:
+            content = result.page_json(start, page_size, keep_null=True)
         else:
             content = replace_nulls(result.rows(start, page_size), null_value)
         data = {"metadata": result.metadata, "fileContent": content, "type": result.kind, "totalLine": total_line,
@@ -311,16 +456,17 @@ class UserFiles:
         if not RESULT_NAME.match(path.name):
             raise FileError(80032, "The local gateway opens result set files (_N.dolphin) only")
         if not path.is_file():
-            raise FileError(80005, f"The file does not exist(文件不存在): {path_text}")
+            raise FileError(80013, f"File: {path_text} does not exist(文件:{path_text}不存在)")
         return ResultFile(path)
 
     def read_log(self, user: str, path_text: str) -> list[str]:
         """A finished task's log lines for ``openLog`` (§8.4)."""
         path = self.local_path(user, path_text)
         if not path.is_file():
-            raise FileError(80005, f"The file does not exist(文件不存在): {path_text}")
+            raise FileError(80013, f"File: {path_text} does not exist(文件:{path_text}不存在)")
         if path.stat().st_size > MAX_OPEN_LOG_BYTES:
-            raise FileError(80033, "The log file exceeds 30 MB and cannot be opened(日志文件超过30M，无法打开)")
+            raise FileError(80033, f"The log file exceeds 30MB and is too large and cannot be opened, path : {path_text} "
+                                   f"(日志文件超过30M，文件太大暂不支持打开查看，文件地址：{path_text})")
         return read_log_file(path)
 
     def export_csv(self, user: str, path_text: str, separator: str, null_value: str, limit: int) -> Iterator[str]:

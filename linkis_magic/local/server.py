@@ -27,6 +27,7 @@ import uvicorn
 from linkis_magic.local.app import Faults, Gateway, NoFaults, RequestRecord, build_app
 from linkis_magic.local.auth import DEFAULT_SESSION_TIMEOUT, Authenticator, make_users
 from linkis_magic.local.jobs import Entrance, JobStore
+from linkis_magic.local.settings import LinkisSettings
 
 START_TIMEOUT = 10.0
 STOP_TIMEOUT = 10.0
@@ -51,8 +52,10 @@ class LocalLinkis:
                  users: Mapping[str, Any] | None = None, *, engine_pool: Any = None,
                  supported_engines: Mapping[str, set[str]] | None = None, entrance_capacity: int = 1000,
                  workers: int = 64, faults: Faults | None = None,
-                 session_timeout: float = DEFAULT_SESSION_TIMEOUT) -> None:
+                 session_timeout: float = DEFAULT_SESSION_TIMEOUT, settings: LinkisSettings | None = None) -> None:
         self.host = host
+        #: How Linkis-like it is (``local/settings.py``): Linkis 1.8.0's behaviour by default.
+        self.settings = settings or LinkisSettings()
         self._requested_port = port
         self._given_dir = Path(data_dir).resolve() if data_dir is not None else None
         self._users = make_users(users)
@@ -162,9 +165,11 @@ class LocalLinkis:
             store = JobStore(self.data_dir / "linkis.db")
             store.fail_unfinished()
             entrance = Entrance(store, self._resolve_pool(), self.data_dir / "users", f"{self.host}:{self.port}",
-                                capacity=self._capacity, workers=self._workers)
-            auth = Authenticator(self._users, self._session_timeout)
-            self.gateway = Gateway(auth, entrance, self._resolve_supported(), self.port, faults=self._faults)
+                                capacity=self._capacity, workers=self._workers, settings=self.settings,
+                                faults=self._faults)
+            auth = Authenticator(self._users, self._session_timeout, encrypt=self.settings.login_encrypt)
+            self.gateway = Gateway(auth, entrance, self._resolve_supported(), self.port, self.settings,
+                                   faults=self._faults)
             return uvicorn.Config(build_app(self.gateway), log_level="warning", lifespan="off", access_log=False)
         except BaseException:
             self.stop()  # release the socket and the data-dir lock: a later start must not find them held

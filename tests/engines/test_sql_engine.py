@@ -23,7 +23,7 @@ def test_table_created_in_one_job_is_there_in_the_next(pool, make_ctx):
     run(pool, make_ctx("hive", "CREATE TABLE sales (id INT, amount DECIMAL(10,2)) STORED AS ORC", "hql"))
     run(pool, make_ctx("hive", "INSERT INTO sales VALUES (1, 9.50), (2, NULL)", "hql"))
     ctx = run(pool, make_ctx("hive", "SELECT * FROM sales ORDER BY id", "hql"))
-    assert list(ctx.tables()) == [([("id", "int"), ("amount", "decimal")], [[1, decimal.Decimal("9.50")], [2, None]])]
+    assert list(ctx.tables()) == [([("id", "int"), ("amount", "decimal(10,2)")], [[1, decimal.Decimal("9.50")], [2, None]])]
 
 
 def test_database_file_outlives_the_pool(tmp_path, make_ctx):
@@ -66,17 +66,21 @@ def test_insert_overwrite_replaces_only_its_partition(pool, make_ctx):
     assert next(ctx.tables())[1] == [["a", 10], ["b", 2]]
 
 
-def test_types_are_named_as_linkis_names_them(pool, make_ctx):
+def test_types_are_named_as_hive_writes_them(pool, make_ctx):
+    # What the engine writes; Linkis's reader normalises it for clients (tests/local).
     code = (
         "SELECT 1::TINYINT t, 2::SMALLINT s, 3 i, 4::BIGINT b, 1.5::FLOAT f, 2.5::DOUBLE d, TRUE ok, "
-        "DATE '2024-01-02' day, TIMESTAMP '2024-01-02 03:04:05' ts, [1, 2] arr, NULL::VARCHAR nothing"
+        "DATE '2024-01-02' day, TIMESTAMP '2024-01-02 03:04:05' ts, [1, 2] arr, NULL::VARCHAR nothing, "
+        "1.25::DECIMAL(10, 2) money"
     )
     columns, rows = next(run(pool, make_ctx("spark", code, "sql")).tables())
     assert [t for _, t in columns] == [
-        "tinyint", "short", "int", "bigint", "float", "double", "boolean", "date", "timestamp", "string", "string",
+        "tinyint", "smallint", "int", "bigint", "float", "double", "boolean", "date", "timestamp", "string", "string",
+        "decimal(10,2)",
     ]
     assert rows == [
-        [1, 2, 3, 4, 1.5, 2.5, True, datetime.date(2024, 1, 2), datetime.datetime(2024, 1, 2, 3, 4, 5), "[1,2]", None]
+        [1, 2, 3, 4, 1.5, 2.5, True, datetime.date(2024, 1, 2), datetime.datetime(2024, 1, 2, 3, 4, 5), "[1,2]", None,
+         decimal.Decimal("1.25")]
     ]
 
 

@@ -47,6 +47,11 @@ class Api:
         assert response.status_code == 200, response.text
         return response.json()["data"]["task"]
 
+    def code_of(self, task_id: int) -> str:
+        """The job's code as history keeps it: only ``/jobhistory/list`` sends it (§7.1)."""
+        tasks = self.get("/jobhistory/list", taskID=task_id).json()["data"]["tasks"]
+        return tasks[0]["executionCode"]
+
     def wait(self, task_id: int, until: set[str] | None = None) -> dict:
         """Poll jobhistory until the task reaches one of ``until`` (default: any terminal state)."""
         until = until or {status.value for status in JobStatus if status.is_terminal}
@@ -57,6 +62,24 @@ class Api:
                 return task
             assert time.monotonic() < deadline, f"task {task_id} stuck in {task['status']}"
             time.sleep(0.02)
+
+    def entrance_log(self, exec_id: str, from_line: int = 1) -> list[str]:
+        """The entrance's ``[ERROR, WARN, INFO, ALL]`` from ``from_line`` on: how a client reads a
+        job's log while the entrance holds it (the file is written late, §4.4.1)."""
+        response = self.get(f"/entrance/{exec_id}/log", fromLine=from_line, size=-1)
+        assert response.status_code == 200, response.text
+        return response.json()["data"]["log"]
+
+    def persisted_log(self, log_path: str) -> list[str]:
+        """``openLog``'s array once the entrance has closed the job and the file holds the closing
+        line; before that the file is empty or partial (§4.4.1)."""
+        deadline = time.monotonic() + WAIT_LIMIT
+        while True:
+            log = self.get("/filesystem/openLog", path=log_path).json()["data"]["log"]
+            if "Your job completed with" in log[3]:
+                return log
+            assert time.monotonic() < deadline, f"{log_path} never got its closing line"
+            time.sleep(0.05)
 
     def run(self, code: str, **submit: Any) -> tuple[dict, dict]:
         """Submit, wait, return (submit data, final task)."""

@@ -43,8 +43,7 @@ def test_success(client, engine, run_type, good, bad, slow):
 def test_failure(client, engine, run_type, good, bad, slow):
     data, task = client.run(bad, engine=engine, run_type=run_type)
     assert task["status"] == "Failed" and task["errCode"] and task["errDesc"]
-    log = client.get("/filesystem/openLog", path=task["logPath"]).json()["data"]["log"]
-    assert task["errDesc"].splitlines()[0] in log[0]
+    assert task["errDesc"].splitlines()[0] in client.entrance_log(data["execID"])[0]
 
 
 @pytest.mark.parametrize("engine, run_type, good, bad, slow", ENGINES)

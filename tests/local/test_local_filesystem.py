@@ -15,7 +15,8 @@ OUTSIDE = ("error code(错误码): 80027, error message(错误信息): "
 
 def expected_cells(row: tuple) -> list:
     index, name, score, flag, day, note = row
-    return [str(index), name, repr(score), "true" if flag else "false", day.isoformat(), note]
+    # Doubles as Linkis's reader prints them: no trailing ".0" (§8.2); these scores need no more.
+    return [str(index), name, format(score, "g"), "true" if flag else "false", day.isoformat(), note]
 
 
 def test_dir_file_trees_lists_results_in_numeric_order(api):
@@ -94,20 +95,24 @@ def test_export_csv(api):
     rows = list(csv.reader(io.StringIO(response.text)))
     assert rows[0] == ["id", "name", "score", "flag", "day", "note"]
     assert len(rows) == 1 + 5000  # capped without a limit (§8.3)
-    assert rows[1] == ["0", "name-0", "0.0", "true", "2024-01-01", "NULL"]
+    assert rows[1] == ["0", "name-0", "0", "true", "2024-01-01", "NULL"]
     limited = api.get("/filesystem/resultsetToExcel", path=path, limit=3, csvSeparator=";", nullValue="")
-    assert limited.text.splitlines() == ["id;name;score;flag;day;note", "0;name-0;0.0;true;2024-01-01;",
+    assert limited.text.splitlines() == ["id;name;score;flag;day;note", "0;name-0;0;true;2024-01-01;",
                                          "1;name-1;0.25;false;2024-01-02;note 1",
                                          "2;name-2;0.5;true;2024-01-03;note 2"]
-    xlsx = api.get("/filesystem/resultsetToExcel", path=path, outputFileType="xlsx").json()
-    assert xlsx["status"] == 1
+    # Export errors are no envelope: HTTP 200, text/plain "error(错误):..." (§8.3).
+    for file_type in ("xlsx", "pdf"):
+        refused = api.get("/filesystem/resultsetToExcel", path=path, outputFileType=file_type)
+        assert refused.status_code == 200 and refused.headers["content-type"].startswith("text/plain")
+        assert refused.text.startswith("error(错误):")
+    assert api.get("/filesystem/resultsetToExcel", path=path, outputFileType="pdf").text == "error(错误):null"
 
 
 def test_open_log_returns_the_whole_persisted_log(api):
     data, task = api.run("log WARN w1\nlog INFO i1\nfail broken")
     log = api.get("/filesystem/openLog", path=task["logPath"]).json()
     assert log["method"] == "/api/filesystem/openLog"
-    error, warn, info, everything = log["data"]["log"]
+    error, warn, info, everything = api.persisted_log(task["logPath"])
     assert everything.endswith("\n") and len(everything.splitlines()) >= 7
     assert "w1" in warn and "i1" in info and "broken" in error
     entrance = api.get(f"/entrance/{data['execID']}/log", fromLine=1, size=-1).json()["data"]["log"][3]
@@ -118,10 +123,12 @@ def test_users_cannot_read_each_others_results_or_logs(api, bob):
     _, task = api.run("table 3")
     for endpoint, path in [("/filesystem/getDirFileTrees", task["resultLocation"]),
                            ("/filesystem/openFile", task["resultLocation"] + "/_0.dolphin"),
-                           ("/filesystem/resultsetToExcel", task["resultLocation"] + "/_0.dolphin"),
                            ("/filesystem/openLog", task["logPath"])]:
         refused = bob.get(endpoint, path=path)
         assert (refused.status_code, refused.json()["message"]) == (400, OUTSIDE), endpoint
+    export = bob.get("/filesystem/resultsetToExcel", path=task["resultLocation"] + "/_0.dolphin")
+    assert (export.status_code, export.headers["content-type"]) == (200, "text/plain; charset=utf-8")
+    assert export.text.startswith("error(错误):errCode: 80027 ,desc: The path needs to be within the user's own")
 
 
 def test_path_traversal_and_symlinks_are_refused(scripted_linkis, api, bob):
@@ -142,5 +149,5 @@ def test_path_traversal_and_symlinks_are_refused(scripted_linkis, api, bob):
         link.unlink()
     assert api.get("/filesystem/openFile", path=str(result_dir / "_0.dolphin")).json()["status"] == 0
     missing = api.get("/filesystem/openFile", path=str(result_dir / "_9.dolphin")).json()
-    assert missing["status"] == 1 and "80005" in missing["message"]
+    assert missing["status"] == 1 and "80013" in missing["message"]
     assert api.get("/filesystem/openFile").json()["status"] == 1

@@ -11,26 +11,51 @@ import pytest
 from linkis_magic.local import results
 
 
+# Cells as Linkis's reader prints them (§8.2): doubles through NumberFormat (no exponent, no
+# trailing ".0", at most 30 fraction digits, "∞"), timestamps through Timestamp.toString.
 @pytest.mark.parametrize("value, expected", [
     (None, None), ("x", "x"), (True, "true"), (False, "false"), (42, "42"), (-7, "-7"), (0.1, "0.1"),
-    (1e20, "1e+20"), (2.0, "2.0"), (float("nan"), "NaN"), (float("inf"), "Infinity"), (float("-inf"), "-Infinity"),
-    (Decimal("12.3400"), "12.3400"), (Decimal("1E+3"), "1000"), (date(2024, 2, 29), "2024-02-29"),
-    (datetime(2024, 1, 2, 3, 4, 5), "2024-01-02 03:04:05"),
-    (datetime(2024, 1, 2, 3, 4, 5, 120000), "2024-01-02 03:04:05.120000"), (time(1, 2, 3), "01:02:03"),
+    (1e20, "100000000000000000000"), (2.0, "2"), (-2.5, "-2.5"), (1.5e-7, "0.00000015"), (1e-31, "0"),
+    (-0.0, "-0"), (123456789.125, "123456789.125"), (float("nan"), "NaN"), (float("inf"), "∞"),
+    (float("-inf"), "-∞"), (Decimal("12.3400"), "12.3400"), (Decimal("1E+3"), "1000"),
+    (date(2024, 2, 29), "2024-02-29"), (datetime(2024, 1, 2, 3, 4, 5), "2024-01-02 03:04:05"),
+    (datetime(2024, 1, 2, 3, 4, 5, 120000), "2024-01-02 03:04:05.12"), (time(1, 2, 3), "01:02:03"),
     (b"bytes", "bytes"),
 ])
 def test_cells(value, expected):
     assert results.cell(value) == expected
 
 
+@pytest.mark.parametrize("value, expected", [
+    (1.5, "1.5"), (1.0, "1.0"), (1e10, "1.0E10"), (1e-5, "1.0E-5"), (0.001, "0.001"), (9999999.0, "9999999.0"),
+    (1e7, "1.0E7"), (0.1, "0.1"), (-3.25, "-3.25"), (0.0, "0.0"), (float("inf"), "Infinity"), (float("nan"), "NaN"),
+])
+def test_float_columns_print_as_java_floats(value, expected):
+    assert results.java_float(value) == expected
+
+
+@pytest.mark.parametrize("declared, linkis", [
+    ("decimal(10,2)", "decimal"), ("decimal", "decimal"), ("decimal(10)", "string"), ("tinyint", "string"),
+    ("smallint", "int"), ("int", "int"), ("integer", "int"), ("bigint", "bigint"), ("short", "short"),
+    ("varchar(20)", "varchar"), ("char(3)", "char"), ("string", "string"), ("double", "double"),
+    ("float", "float"), ("real", "string"), ("timestamp", "timestamp"), ("timestamp(3)", "string"),
+    ("INT", "string"), ("array<int>", "array"), ("map<string,array<int>>", "array"), ("struct<a:int>", "struct"),
+    ("null", "void"), ("binary", "binary"), ("bigdecimal", "string"),
+])
+def test_data_types_are_normalised_as_linkis_does(declared, linkis):
+    assert results.linkis_data_type(declared) == linkis
+
+
 def test_block_conversion_matches_cell_by_cell():
     rows = [(1, 0.5, True, None, date(2024, 1, 1), Decimal("1.5")), (None, float("nan"), False, "s", None, None),
             (3, 2.0, None, "t", date(2024, 1, 3), Decimal("2"))]
-    converted, nulls = results._convert_block(rows)
+    converted, nulls = results._convert_block(rows, [False] * 6)
     assert [list(row) for row in converted] == [[results.cell(value) for value in row] for row in rows]
     assert nulls == 5
-    mixed, _ = results._convert_block([(1,), ("a",), (2.5,)])
+    mixed, _ = results._convert_block([(1,), ("a",), (2.5,)], [False])
     assert [row[0] for row in mixed] == ["1", "a", "2.5"]
+    floats, _ = results._convert_block([(2.0, 2.0), (1e10, 1e10)], [True, False])
+    assert [list(row) for row in floats] == [["2.0", "2"], ["1.0E10", "10000000000"]]
 
 
 def test_pages_across_blocks(tmp_path):

@@ -151,7 +151,7 @@ def _report_result(ctx: ExecutionContext, cursor: duckdb.DuckDBPyConnection, ret
         if count is not None:  # DDL answers with an empty Count table
             ctx.log("INFO", f"{count[0]} row(s) affected")
         return
-    types = [linkis_type(column[1].id) for column in description]
+    types = [linkis_type(str(column[1])) for column in description]
     converters = [_converter(column[1].id, linkis) for column, linkis in zip(description, types)]
     rows = _RowStream(ctx, cursor, converters)
     ctx.write_table(list(zip(names, types)), rows)

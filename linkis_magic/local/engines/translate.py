@@ -35,7 +35,7 @@ DIALECTS: dict[str, str] = {
 _LINKIS_TYPES: dict[str, str] = {
     "integer": "int",
     "bigint": "bigint",
-    "smallint": "short",
+    "smallint": "smallint",
     "tinyint": "tinyint",
     "double": "double",
     "float": "float",
@@ -132,9 +132,14 @@ def translate(statement: str, dialect: str) -> Translation:
     return _translate_tree(statement, _map_default_database(tree))
 
 
-def linkis_type(duckdb_type_id: str) -> str:
-    """The Linkis dataType for a DuckDB type id (``DuckDBPyType.id``, e.g. ``"integer"``)."""
-    return _LINKIS_TYPES.get(duckdb_type_id.lower(), "string")
+def linkis_type(duckdb_type: str) -> str:
+    """The column type a Hive engine would write for a DuckDB type (``str(DuckDBPyType)`` or its
+    id, e.g. ``"INTEGER"`` -> ``int``, ``"DECIMAL(10,2)"`` -> ``decimal(10,2)``). Linkis's reader
+    then normalises it for clients (``tinyint`` -> ``string``, §8.2)."""
+    name = duckdb_type.lower()
+    if name.startswith("decimal("):
+        return name.replace(" ", "")
+    return _LINKIS_TYPES.get(name, "string")
 
 
 def _translate_show(statement: str) -> Translation:
