@@ -10,6 +10,7 @@ raising a typed error from :mod:`linkis_magic.errors`::
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -29,19 +30,24 @@ from .errors import (
     LinkisAuthError,
     LinkisConnectionError,
     LinkisError,
+    LinkisPermissionError,
     LinkisProtocolError,
     LinkisRequestError,
     LinkisTimeoutError,
+    ResultNotDisplayable,
 )
 from .job import REQUEST_MARKER, Job
 from .results import decode_page, is_result_file, result_index, rows_array
-from .protocol import API_PREFIX, TOKEN_CODE_HEADER, TOKEN_USER_HEADER, MessageStatus
+from .protocol import (
+    API_PREFIX, KEEP_NULL, OWNER_CHECK_ERR_CODE, TOKEN_CODE_HEADER, TOKEN_USER_HEADER, MessageStatus,
+)
 
 Timeout = Union[float, tuple[float, float]]
 
 #: Seconds between searches of job history for a job whose submit lost its answer on the way
 #: back (reset, timeout): the gateway may still be persisting it (§4.1 persists, then answers).
 RECOVERY_WAITS = (0.0, 0.5, 1.0)
+DAY_MS = 86_400_000
 
 
 def _decode(content: bytes) -> Any:
@@ -93,13 +99,21 @@ def raise_for_envelope(envelope: Envelope) -> dict:
     error_msg = envelope.data.get("errorMsg")
     err_code = error_msg.get("errCode") if isinstance(error_msg, dict) else None
     cls = LinkisAuthError if envelope.status == MessageStatus.NOT_LOGGED_IN else LinkisRequestError
+    message = envelope.message or f"Linkis status {envelope.status}"
+    if err_code == OWNER_CHECK_ERR_CODE:
+        cls, message = LinkisPermissionError, f"{message} {OWNER_CHECK_HINT}"
     raise cls(
-        envelope.message or f"Linkis status {envelope.status}",
+        message,
         err_code=err_code,
         method=envelope.method,
         stack=envelope.data.get("stack"),
         http_status=envelope.http_status,
     )
+
+
+#: What a user needs to know when Linkis's owner check refuses a job's own files (§8.1).
+OWNER_CHECK_HINT = ("(The gateway's owner check, wds.linkis.workspace.filesystem.owner.check, shows job result "
+                    "and log files to Linkis admins only; ask its operators to turn it off or make you an admin.)")
 
 
 def gateway_root(url: str) -> str:
@@ -144,6 +158,18 @@ def _request_marker(task: Mapping[str, Any]) -> Optional[str]:
     except (TypeError, ValueError):
         return None
     return source.get(REQUEST_MARKER) if isinstance(source, dict) else None
+
+
+def _displayable(data: dict, path: str) -> dict:
+    """A result page, or :class:`ResultNotDisplayable` for one Linkis refused to show (§8.2):
+    such a page has no rows at all, and must not read as an empty result."""
+    if data.get("display_prohibited"):
+        name = path.rsplit("/", 1)[-1]
+        reason = str(data.get("en_msg") or data.get("zh_msg") or "no reason given").strip()
+        raise ResultNotDisplayable(f"Linkis will not show result set {name} (display_prohibited): {reason} "
+                                   "Export it instead (the web console's result export, or "
+                                   "/filesystem/resultsetToExcel with limit set to the row count).")
+    return data
 
 
 def _excerpt(body: Any) -> str:
@@ -299,13 +325,36 @@ class LinkisClient:
         if not self._password:
             raise LinkisAuthError("login needs a password (token auth needs no login)")
         self._session.cookies.clear()
-        body = {"userName": self.user, "password": self._password}
+        body = {"userName": self.user, "password": self._encrypted(self._password)}
         envelope = self._envelope("POST", "/user/login", json=body)
         if envelope.status != MessageStatus.SUCCESS:
             raise LinkisAuthError(f"login as {self.user!r} failed: {envelope.message}")
         self._logged_in = True
         self._logins += 1
         return envelope.data
+
+    def _encrypted(self, password: str) -> str:
+        """The password as this gateway wants it: RSA-encrypted with the key ``/user/publicKey``
+        hands out when login encryption is on (§2.1), else as it is. The key is asked for before
+        every login: it changes whenever the gateway restarts."""
+        data = self.public_key()
+        key = data.get("publicKey")
+        if not (data.get("enableLoginEncrypt") and key):
+            return password
+        from cryptography.hazmat.primitives.asymmetric import padding
+        from cryptography.hazmat.primitives.serialization import load_der_public_key
+
+        public_key = load_der_public_key(base64.b64decode(key))
+        return base64.b64encode(public_key.encrypt(password.encode("utf-8"), padding.PKCS1v15())).decode("ascii")
+
+    def public_key(self) -> dict:
+        """``GET /user/publicKey`` (§2.1): ``enableLoginEncrypt`` and, when on, ``publicKey``.
+        A gateway without the endpoint answers as one without encryption."""
+        try:
+            envelope = self._envelope("GET", "/user/publicKey")
+        except LinkisProtocolError:
+            return {}
+        return envelope.data if envelope.status == MessageStatus.SUCCESS else {}
 
     def logout(self) -> dict:
         """End the session (§2.3)."""
@@ -355,7 +404,9 @@ class LinkisClient:
 
         Only the newest ``page_size`` jobs are searched (``/jobhistory/list`` is newest first, §7.2).
         """
-        filters: dict[str, Any] = {"pageSize": page_size}
+        # endDate defaults to the job-history host's clock, which may lag the entrance that
+        # stamped the job: look a day ahead (§7.2).
+        filters: dict[str, Any] = {"pageSize": page_size, "endDate": int(time.time() * 1000) + DAY_MS}
         if creator:
             filters["creator"] = creator
         tasks, _total = self.list_jobs(**filters)
@@ -422,13 +473,13 @@ class LinkisClient:
         With ``arrow=True``, ``fileContent`` is a ``pyarrow`` array of rows (each a
         ``list<string>``), parsed without a Python object per cell: what :class:`ResultSet` reads.
         """
-        params = {"path": path, "page": page, "pageSize": page_size}
+        # LINKIS_NULL: SQL NULL comes as JSON null and the text "NULL" stays text (§8.2).
+        params = {"path": path, "page": page, "pageSize": page_size, "nullValue": KEEP_NULL}
         if not arrow:
-            return self._call("GET", "/filesystem/openFile", params=params)
-        data = self._call("GET", "/filesystem/openFile", params=params,
-                          decode=lambda content: decode_page(content, _decode))
-        rows = data.get("fileContent")  # none at all (a display_prohibited page, §8.2): no rows
-        return {**data, "fileContent": rows_array([] if rows is None else rows)}
+            return _displayable(self._call("GET", "/filesystem/openFile", params=params), path)
+        data = _displayable(self._call("GET", "/filesystem/openFile", params=params,
+                                       decode=lambda content: decode_page(content, _decode)), path)
+        return {**data, "fileContent": rows_array(data.get("fileContent"))}
 
     def open_log(self, log_path: str) -> list[str]:
         """A finished job's whole log as ``[error, warn, info, all]`` (§8.4)."""

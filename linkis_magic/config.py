@@ -37,6 +37,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from linkis_magic.engines import check_creator
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised only on Python 3.10
@@ -246,11 +248,7 @@ def _flag(value: Any) -> bool:
 
 
 def _creator(value: Any) -> str:
-    # userCreator is "<user>-<creator>" and must split into exactly two parts (§4.1).
-    text = _text(value)
-    if not text or "-" in text:
-        raise ValueError("a creator is one word without '-'")
-    return text
+    return check_creator(_text(value))
 
 
 def _user(value: Any) -> str:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Mapping, Optional
 
 from .errors import UnknownEngineError
-from .protocol import DEFAULT_VERSIONS  # re-exported: the versions a caller may override
+from .protocol import DEFAULT_VERSIONS, HEARTBEAT_CREATORS  # DEFAULT_VERSIONS: re-exported
 
 #: Our creator. Linkis appends ``limit 5000`` to SQL from creator ``IDE`` (§4.1), so never use it.
 DEFAULT_CREATOR = "LINKISMAGIC"
@@ -57,12 +57,29 @@ def resolve_engine(name: str, versions: Optional[Mapping[str, str]] = None) -> E
     return EngineSpec(base, version, f"{engine_type}-{version}", run_type)
 
 
+def check_creator(creator: str) -> str:
+    """``creator`` if jobs may use it; else a ``ValueError`` that says why.
+
+    It must be one word without ``-`` (§4.1), and not a creator whose jobs Linkis kills when
+    nobody asks the entrance for their status every 30 s (§4.3): linkis-magic does not send that
+    heartbeat (it reads job history), so such a job would die in the middle of a long wait.
+    """
+    if not creator or "-" in creator:
+        raise ValueError(f"a Linkis creator is one word without '-': {creator!r}")
+    if creator.lower() in {watched.lower() for watched in HEARTBEAT_CREATORS}:
+        raise ValueError(f"creator {creator} is watched by Linkis's client heartbeat "
+                         "(wds.linkis.entrance.client.monitor.creator): its jobs are killed after 30 s "
+                         f"without a status call, which linkis-magic does not send; use another creator "
+                         f"(the default is {DEFAULT_CREATOR})")
+    return creator
+
+
 def user_creator(user: str, creator: str) -> str:
     """The ``labels.userCreator`` value ``<user>-<creator>``.
 
-    Linkis splits it on ``-`` into exactly two parts (§4.1), so neither part may contain one.
+    Linkis splits it on ``-`` into exactly two parts (§4.1), so neither part may contain one;
+    see :func:`check_creator` for the creators refused.
     """
-    for what, value in (("user", user), ("creator", creator)):
-        if not value or "-" in value:
-            raise ValueError(f"Linkis {what} must be non-empty and contain no '-': {value!r}")
-    return f"{user}-{creator}"
+    if not user or "-" in user:
+        raise ValueError(f"Linkis user must be non-empty and contain no '-': {user!r}")
+    return f"{user}-{check_creator(creator)}"

@@ -58,6 +58,14 @@ class LinkisRequestError(LinkisError):
     """The gateway answered with an error envelope (status 1, 2 or 3)."""
 
 
+class LinkisPermissionError(LinkisRequestError, PermissionError):
+    """The gateway refused to show something to this user (Linkis's owner check, 80010)."""
+
+
+class ResultNotDisplayable(LinkisRequestError):
+    """Linkis refused to show a result set's rows (``display_prohibited``): export it instead."""
+
+
 class LinkisProtocolError(LinkisError):
     """The gateway answered with something that is not a Linkis response."""
 

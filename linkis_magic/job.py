@@ -31,7 +31,8 @@ from .errors import (
     LinkisRequestError,
     LinkisTimeoutError,
 )
-from .protocol import LOG_ALL, LOG_ERROR, JobStatus, split_log
+from .logs import ENTRANCE_GONE, log_lines, read_entrance, read_persisted, whole_log
+from .protocol import LOG_ERROR, JobStatus
 from .results import ResultSet, result_index
 
 if TYPE_CHECKING:
@@ -84,6 +85,12 @@ class PollSchedule:
     cap: float = 1.25
     detail_first: float = 0.5
     detail_every: float = 2.5
+    #: Every ``entrance_every`` seconds the entrance's status stands in for a history read:
+    #: history can lose a job's last update and say Running for ever (§4.3). When the entrance
+    #: says the job ended and history still disagrees ``history_lag`` seconds later, the wait
+    #: ends with the entrance's state and says why (``Job.notes``).
+    entrance_every: float = 10.0
+    history_lag: float = 10.0
 
     def plan(self, details: Sequence[str] = ("log", "progress")) -> Iterator[tuple[float, tuple[str, ...]]]:
         """Yield ``(seconds to sleep, requests to send)`` for each tick, forever."""
@@ -126,13 +133,6 @@ def parse_status(value: Any) -> JobStatus:
         return JobStatus.parse(value)
     except ValueError:
         raise LinkisProtocolError(f"unknown Linkis job status {value!r}") from None
-
-
-def log_lines(log: Any, level: int = LOG_ALL) -> list[str]:
-    """Lines of one level of a log answer: a 4-string array, or ``""`` on a reader error (§4.4)."""
-    if not isinstance(log, list) or len(log) <= level or not log[level]:
-        return []
-    return split_log(str(log[level]))
 
 
 def build_payload(
@@ -236,6 +236,12 @@ class Job:
         self._quiet: set[str] = set()  # details whose last read brought nothing new
         self._results: Optional[list[ResultSet]] = None
         self._done = False
+        #: What the user should know about how the job ended that no state says (a log that may
+        #: be incomplete, a job history that lost the job's end); views show them.
+        self.notes: list[str] = []
+        self._schedule = PollSchedule()  # the one ``wait`` follows
+        self._next_entrance_check = self._started
+        self._entrance_end: Optional[tuple[JobStatus, float]] = None  # (state, when seen)
 
     def __repr__(self) -> str:
         return f"<Job task {self.task_id} {self.status.value}>"
@@ -326,6 +332,8 @@ class Job:
 
     def _poll(self, events: _Events, poll: PollSchedule, deadline: Optional[float]) -> None:
         failures = 0
+        self._schedule = poll
+        self._next_entrance_check = time.monotonic() + poll.entrance_every
         for delay, kinds in poll.plan(events.details):
             time.sleep(delay if deadline is None else max(0.0, min(delay, deadline - time.monotonic())))
             if deadline is not None and time.monotonic() >= deadline:
@@ -370,11 +378,41 @@ class Job:
     def _read_status(self) -> JobStatus:
         """Job history's state: the authority (the entrance's status is a cache that forgets
         jobs, §4.3). Its answer also brings the progress, the log path and the results' location,
-        so a finished job goes straight to its log and results. (§6 asks for a history read
-        after the entrance reports an end; here the end is seen in history itself. A later flip
-        such as Succeed -> Failed, #4757, comes after an engine dies, later than an immediate
-        second read would catch.)"""
-        return self._take_info(self.client.job_info(self.task_id, brief=True))
+        so a finished job goes straight to its log and results. History is write-once at a
+        terminal state (§6), so the end seen there is final.
+
+        Now and then the entrance is asked instead (:meth:`_check_entrance`), in case history
+        lost the job's end."""
+        poll = self._schedule
+        now = time.monotonic()
+        if self.exec_id and now >= self._next_entrance_check:
+            self._next_entrance_check = now + poll.entrance_every
+            running = self._check_entrance(now)
+            if running is not None:
+                return running
+        status = self._take_info(self.client.job_info(self.task_id, brief=True))
+        if status.is_terminal or self._entrance_end is None:
+            return status
+        ended, since = self._entrance_end
+        if now - since < poll.history_lag:
+            return status
+        self.notes.append(f"job history still says task {self.task_id} is {status.value}, {now - since:.0f} s "
+                          f"after the entrance reported it {ended.value}: Linkis lost the update of job history "
+                          "(publicservice unreachable?); the entrance's state is used")
+        return ended
+
+    def _check_entrance(self, now: float) -> Optional[JobStatus]:
+        """Ask the entrance (an in-memory read, ahead of history, never behind, §4.3). Returns
+        its state if the job is still going, for this tick; None to read history as usual."""
+        try:
+            status = parse_status(self.client.status(self.exec_id))
+        except ENTRANCE_GONE:
+            return None  # the entrance forgot the job (evicted, restarted): history decides
+        if not status.is_terminal:
+            return status
+        if self._entrance_end is None:
+            self._entrance_end = (status, now)
+        return None
 
     def _set_status(self, status: JobStatus, events: _Events) -> None:
         if status is not self.status:
@@ -447,18 +485,35 @@ class Job:
             listing.result()
 
     def _read_rest_of_log(self, events: _Events) -> None:
+        """The log from where the live reads stopped: from the entrance while it still holds the
+        job (its log file is written only after history shows the end, §4.4.1), else from the
+        file once it holds the closing line (§4.4.3)."""
+        if self.exec_id:
+            try:
+                read = read_entrance(self.client, self.exec_id, self._from_line)
+            except ENTRANCE_GONE:
+                pass
+            else:
+                self._from_line = read.next_line
+                self._errors.extend(read.errors)
+                self._emit_log(read.lines, events)
+                return
         log_path = (self.info or {}).get("logPath")
         if not log_path:
             return
         try:
-            log = self.client.open_log(log_path)
+            read = read_persisted(self.client, log_path)
         except LinkisRequestError:
             return  # the log is for reading, not the job's outcome; errDesc still says why
-        self._errors = deque(log_lines(log, LOG_ERROR), maxlen=ERROR_TAIL)
-        # The entrance counts blank lines in fromLine, openLog drops them (§4.4, §8.4): skip the
-        # non-blank lines already reported, whichever way this gateway treats blank ones.
-        lines = [line for line in log_lines(log) if line.strip()]
-        self._emit_log(lines[self._shown:], events)
+        if not read.complete:
+            self.notes.append(f"the log of task {self.task_id} may be incomplete: its file had no closing line "
+                              f"yet; %linkis log {self.task_id} reads it again")
+        # openLog files tracebacks under the ERROR before them; the entrance does not (§8.4):
+        # never trade the error lines already seen for fewer.
+        if len(read.errors) >= len(self._errors):
+            self._errors = deque(read.errors, maxlen=ERROR_TAIL)
+        # Skip the non-blank lines already reported (both sources count the same lines, §4.4.2).
+        self._emit_log(read.lines[self._shown:], events)
 
     def _failure(self) -> JobFailed:
         info = self.info or {}
@@ -473,10 +528,17 @@ class Job:
         """Kill the job and wait up to ``confirm_within`` seconds for job history to confirm it."""
         started = time.monotonic()
         if self.status.is_terminal:
-            return KillOutcome(self.status, 0.0,
-                               f"task {self.task_id} had already ended {self.status.value}")
-        # taskID lets the entrance kill a job it has forgotten (§4.6).
-        self.client.kill(self.exec_id or str(self.task_id), self.task_id)
+            return self._already_ended(0.0)
+        try:
+            # taskID lets the entrance kill a job it has forgotten (§4.6).
+            self.client.kill(self.exec_id or str(self.task_id), self.task_id)
+        except LinkisError:
+            # Linkis refuses to kill a job that just ended (history will not turn Succeed into
+            # Cancelled, §4.6): history says what really happened.
+            self.status = self._take_info(self.client.job_info(self.task_id))
+            if self.status.is_terminal:
+                return self._already_ended(time.monotonic() - started)
+            raise
         self._confirm_end(started + confirm_within)
         seconds = time.monotonic() - started
         if self.status.is_terminal:
@@ -484,6 +546,9 @@ class Job:
                                f"killed task {self.task_id} ({self.status.value} after {seconds:.1f} s)")
         return KillOutcome(None, seconds, f"kill sent to task {self.task_id}, but it was still "
                                           f"{self.status.value} after {seconds:.1f} s")
+
+    def _already_ended(self, seconds: float) -> KillOutcome:
+        return KillOutcome(self.status, seconds, f"task {self.task_id} had already ended: {self.status.value}")
 
     def _confirm_end(self, deadline: float) -> None:
         delay = 0.05
@@ -525,10 +590,11 @@ class Job:
     # -- output ------------------------------------------------------------------------------
 
     def log_text(self) -> str:
-        """The whole log, read from the log file (``openLog``, §8.4)."""
-        if not (self.info or {}).get("logPath"):
-            self._take_info(self.client.job_info(self.task_id))
-        return self.client.open_log(self.info["logPath"])[LOG_ALL]
+        """The whole log, one line per line: from the entrance while the job runs, from the
+        log file once it ended (§4.4.3)."""
+        status = self._take_info(self.client.job_info(self.task_id))
+        read = whole_log(self.client, self.exec_id, self.info.get("logPath"), status.is_terminal)
+        return "".join(f"{line}\n" for line in read.lines)
 
     @property
     def results(self) -> list[ResultSet]:

@@ -33,6 +33,21 @@ DEFAULT_VERSIONS = {
 #: Largest ``pageSize`` ``/filesystem/openFile`` accepts (§8.2, error 80034 above it).
 MAX_PAGE_SIZE = 100_000
 
+#: ``openFile``'s ``nullValue`` that keeps SQL NULL as JSON null and the text "NULL" as text (§8.2).
+KEEP_NULL = "LINKIS_NULL"
+
+#: Creators whose jobs Linkis kills when no ``/entrance/{execID}/status`` call comes for 30 s
+#: (``wds.linkis.entrance.client.monitor.creator``, §4.3).
+HEARTBEAT_CREATORS = ("LINKISCLI", "BdpClient")
+
+#: Both closing lines of a job's log contain this ("Congratulations. Your job completed with
+#: status Success." / "Sorry. Your job completed with a status Failed. ..."): a log file that
+#: holds it is complete (§4.4.1).
+LOG_CLOSING_MARK = "Your job completed with"
+
+#: Linkis's error code when its owner check hides a job's result and log files (§8.1).
+OWNER_CHECK_ERR_CODE = 80010
+
 
 class MessageStatus(enum.IntEnum):
     """The envelope's ``status`` field (§1)."""

@@ -17,8 +17,11 @@ date, timestamp                                        ``datetime64[us]``
 anything else (string, char, varchar, map, ...)        pandas' string dtype
 =====================================================  ===========================================
 
-Missing values arrive as the string ``"NULL"`` (or JSON null) and become ``<NA>``/``NaN``/``NaT``/
-``None``. A column whose cells do not fit its type stays strings rather than losing data.
+Pages are asked for with ``nullValue=LINKIS_NULL``, so SQL NULL arrives as JSON null and becomes
+``<NA>``/``NaN``/``NaT``/``None``, while the text ``"NULL"`` in a string column stays text (§8.2);
+in typed columns a ``"NULL"`` cell (a gateway that ignores ``nullValue``) is missing too. Doubles
+arrive as Linkis prints them (``"∞"`` for infinity). A column whose cells do not fit its type
+stays strings rather than losing data.
 """
 
 from __future__ import annotations
@@ -81,7 +84,7 @@ def base_type(data_type: Any) -> str:
 
 
 def _nulls_to_none(cells: "pa.Array") -> "pa.Array":
-    """``"NULL"`` cells (Linkis's default ``nullValue``, §8.2) as Arrow nulls."""
+    """``"NULL"`` cells of a typed column (Linkis's default ``nullValue``, §8.2) as Arrow nulls."""
     return pc.if_else(pc.equal(cells, _NULL), pa.scalar(None, pa.string()), cells)
 
 
@@ -97,6 +100,8 @@ def _integers(cells: "pa.Array") -> Any:
 
 
 def _floats(cells: "pa.Array") -> Any:
+    # Linkis prints infinity with the JVM locale's sign, "∞" (StorageUtils.doubleToString, §8.2).
+    cells = pc.replace_substring(cells, "∞", "inf")
     try:
         values = pc.cast(cells, pa.float64())
     except pa.ArrowInvalid:  # padded cells
@@ -148,12 +153,11 @@ def convert_column(cells: Union[Sequence[Any], "pa.Array", "pa.ChunkedArray"], d
     """Type one column of string cells by its Linkis ``dataType`` (see the module table)."""
     if not isinstance(cells, (pa.Array, pa.ChunkedArray)):
         cells = pa.array(cells, type=pa.string())
-    cells = _nulls_to_none(cells)
     name = base_type(data_type)
     for names, convert in _CONVERTERS.items():
         if name in names:
             try:
-                return convert(cells)
+                return convert(_nulls_to_none(cells))
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError, decimal.InvalidOperation, ValueError,
                     TypeError, OverflowError):
                 break  # cells that do not fit the declared type: keep them as text, lose nothing

@@ -31,7 +31,7 @@ import numpy as np
 from linkis_magic.local.auth import PathRefused, confine, path_uri
 from linkis_magic.local.logs import MAX_OPEN_LOG_BYTES, read_log_file
 from linkis_magic.local.settings import LinkisSettings
-from linkis_magic.protocol import MAX_PAGE_SIZE, RESULT_TABLE, RESULT_TEXT
+from linkis_magic.protocol import KEEP_NULL, MAX_PAGE_SIZE, RESULT_TABLE, RESULT_TEXT
 
 #: Rows per block line (and per offset in the sidecar index).
 BLOCK_ROWS = 1000
@@ -42,7 +42,6 @@ DEFAULT_EXPORT_LIMIT = 5000
 #: What ``openFile`` puts for SQL NULL unless ``nullValue`` says otherwise; ``LINKIS_NULL`` keeps
 #: JSON null (what the Java SDK asks for, §8.2).
 NULL_CELL = "NULL"
-KEEP_NULL = "LINKIS_NULL"
 
 RESULT_NAME = re.compile(r"^(.*)_(\d+)\.dolphin$")
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode

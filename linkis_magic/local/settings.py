@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from linkis_magic.protocol import HEARTBEAT_CREATORS
+
 #: The Linkis versions the gateway imitates: the last release, and master where it differs
 #: (``brief=true`` on ``/jobhistory/{id}/get``, §7.1).
 LINKIS_VERSIONS = ("1.8.0", "master")
@@ -45,7 +47,7 @@ class LinkisSettings:
     admins: tuple[str, ...] = ("hadoop",)
     #: ``wds.linkis.entrance.client.monitor.creator`` (§4.3): jobs of these creators die when no
     #: ``/entrance/{execID}/status`` call came for ``heartbeat_seconds``.
-    heartbeat_creators: tuple[str, ...] = ("LINKISCLI", "BdpClient")
+    heartbeat_creators: tuple[str, ...] = HEARTBEAT_CREATORS
     #: ``linkis.entrance.cli.heartbeat.threshold.sec`` (§4.3).
     heartbeat_seconds: float = 30.0
     #: How often CliHeartbeatMonitor looks (every 5 s in Linkis).

@@ -14,8 +14,10 @@ def test_password_login_then_a_job(client: LinkisClient, local_linkis: LocalLink
     start = len(local_linkis.requests)
     job = client.run("select 1 as one", engine="hive")
     seen = local_linkis.requests[start:]
-    assert [r.path for r in seen[:2]] == [f"{API_PREFIX}/user/login", f"{API_PREFIX}/entrance/submit"]
-    assert {r.user for r in seen[1:]} == {local_linkis.user}
+    # The public key first: it says whether the password must be encrypted (§2.1).
+    assert [r.path for r in seen[:3]] == [f"{API_PREFIX}/user/publicKey", f"{API_PREFIX}/user/login",
+                                          f"{API_PREFIX}/entrance/submit"]
+    assert {r.user for r in seen[2:]} == {local_linkis.user}
     assert job.results[0].to_pandas()["one"].tolist() == [1]
 
 

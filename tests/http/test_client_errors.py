@@ -50,7 +50,7 @@ def test_a_path_outside_the_workspace(client: LinkisClient):
 
 def test_a_page_too_big(client: LinkisClient):
     job = client.run("select 1 as n", engine="hive")
-    with pytest.raises(LinkisRequestError, match="cannot exceed") as info:
+    with pytest.raises(LinkisRequestError, match="exceeds 100000 rows") as info:
         client.open_result(job.results[0].path, page_size=100_001)
     assert info.value.err_code == 80034
 

@@ -77,7 +77,7 @@ def test_odd_line_breaks_and_blank_lines_do_not_repeat_or_lose_lines(client: Lin
 
 def test_killing_a_finished_job_says_it_had_ended(client: LinkisClient):
     job = client.run("echo done", engine="shell")
-    assert job.kill().message == f"task {job.task_id} had already ended Succeed"
+    assert job.kill().message == f"task {job.task_id} had already ended: Succeed"
 
 
 def test_the_whole_log_afterwards(client: LinkisClient):

@@ -7,6 +7,8 @@ not depend on what SQL or Python the real engines accept. Commands, one per line
     progress 0.5           report progress with one stage
     table N                a TABLE result of N rows (id int, name string, score double, flag boolean,
                            day date, note string with NULL every 7th row)
+    wide N                 a TABLE result of one row whose one string cell holds N characters
+    lines N                N INFO log lines, "line 1" to "line N"
     text words...          a TEXT result
     echo                   a TEXT result holding the whole (substituted) code
     sleep                  wait until the job is killed (at most 60 s)
@@ -55,6 +57,11 @@ class ScriptedEngine(Engine):
                                                 "runningTasks": 1, "totalTasks": 2}])
             elif command == "table":
                 ctx.write_table(TABLE_COLUMNS, table_rows(int(rest)))
+            elif command == "wide":
+                ctx.write_table([("blob", "string")], [("x" * int(rest),)])
+            elif command == "lines":
+                for number in range(1, int(rest) + 1):
+                    ctx.log("INFO", f"line {number}")
             elif command == "text":
                 ctx.write_text(rest)
             elif command == "echo":

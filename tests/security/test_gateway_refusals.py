@@ -21,8 +21,9 @@ from linkis_magic.local.cli import build_parser
 from linkis_magic.local.server import LocalLinkis
 from linkis_magic.protocol import API_PREFIX, SESSION_COOKIE, TOKEN_CODE_HEADER, TOKEN_USER_HEADER
 
-#: Routes any caller may use: logging in and out, and the catch-all that answers "unknown URI".
-PUBLIC = {"/user/login", "/user/logout", "/user/{rest:path}"}
+#: Routes any caller may use: logging in and out, the login key, and the catch-all that answers
+#: "unknown URI".
+PUBLIC = {"/user/login", "/user/logout", "/user/publicKey", "/user/{rest:path}"}
 
 
 def protected_routes(gateway: LocalLinkis) -> list[tuple[str, str]]:

@@ -52,5 +52,12 @@ def test_unknown_engine_lists_the_known_ones():
 def test_user_creator():
     assert user_creator("alice", "LINKISMAGIC") == "alice-LINKISMAGIC"
     for user, creator in [("al-ice", "X"), ("alice", "MY-APP"), ("", "X")]:
-        with pytest.raises(ValueError, match="no '-'"):
+        with pytest.raises(ValueError, match="no '-'|without '-'"):
             user_creator(user, creator)
+
+
+@pytest.mark.parametrize("creator", ["LINKISCLI", "linkiscli", "BdpClient"])
+def test_creators_linkis_kills_without_a_heartbeat_are_refused(creator):
+    # Linkis kills their jobs after 30 s without an entrance status call (§4.3).
+    with pytest.raises(ValueError, match=f"creator {creator} is watched by Linkis's client heartbeat"):
+        user_creator("alice", creator)

@@ -5,7 +5,8 @@ import itertools
 import pytest
 
 from linkis_magic.errors import LinkisProtocolError
-from linkis_magic.job import PollSchedule, build_payload, log_lines, parse_progress, parse_status
+from linkis_magic.job import PollSchedule, build_payload, parse_progress, parse_status
+from linkis_magic.logs import log_lines
 from linkis_magic.engines import resolve_engine
 from linkis_magic.protocol import LOG_ERROR, JobStatus
 

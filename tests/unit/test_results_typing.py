@@ -48,8 +48,9 @@ def test_dates_and_timestamps():
 
 
 def test_strings_and_unknown_types():
-    x, null, empty = convert_column(["x", "NULL", ""], "string")
-    assert (x, empty) == ("x", "") and pd.isna(null)
+    # With nullValue=LINKIS_NULL, SQL NULL is JSON null and "NULL" is a string like any other (§8.2).
+    x, text, empty, null = convert_column(["x", "NULL", "", None], "string")
+    assert (x, text, empty) == ("x", "NULL", "") and pd.isna(null)
     assert list(convert_column(["{a=1}"], "map")) == ["{a=1}"]
 
 
@@ -66,9 +67,9 @@ def test_base_type():
 
 def test_frame_keeps_duplicate_names_and_order():
     columns = [{"columnName": "a", "dataType": "int"}, {"columnName": "a", "dataType": "string"}]
-    frame = to_frame(columns, [["1", "x"], ["NULL", "NULL"]])
+    frame = to_frame(columns, [["1", "x"], ["NULL", None]])
     assert list(frame.columns) == ["a", "a"]
-    assert str(frame.dtypes.iloc[0]) == "Int64" and pd.isna(frame.iloc[1, 1])
+    assert str(frame.dtypes.iloc[0]) == "Int64" and pd.isna(frame.iloc[1, 0]) and pd.isna(frame.iloc[1, 1])
 
 
 def test_empty_frame_has_typed_columns():
