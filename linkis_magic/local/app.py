@@ -570,8 +570,8 @@ class HistoryRoutes:
             filters["status"] = statuses
         if request.query_params.get("startDate"):
             filters["created_from"] = int_param(request, "startDate", 0)
-        if request.query_params.get("endDate"):
-            filters["created_to"] = int_param(request, "endDate", 0)
+        # endDate defaults to this host's clock, as on Linkis (§7.2).
+        filters["created_to"] = int_param(request, "endDate", now_ms())
         page_now = max(int_param(request, "pageNow", 1), 1)
         page_size = max(int_param(request, "pageSize", 20), 1)
         rows, total = await run_in_threadpool(self.store.search, user, filters, page_now, page_size)

@@ -4,6 +4,7 @@ and one that never reached the entrance is reported, not repeated."""
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -39,6 +40,10 @@ def test_an_accepted_submit_whose_answer_is_lost_is_found_not_resent(client: Lin
     job = Job.submit(client, "select 'once' as s", engine="hive")
     assert rule.fired == 1
     assert count(gateway, "/entrance/submit", since) == 1
+    # The search looks a day past the client's clock: Linkis's endDate defaults to the job-history
+    # host's clock, which may lag the entrance that stamped the job (§7.2).
+    searches = [r.query for r in gateway.requests[since:] if r.path.endswith("/jobhistory/list")]
+    assert searches and all(int(q["endDate"]) > (time.time() + 23 * 3600) * 1000 for q in searches)
     assert jobs_marked(client, job.request_id) == [job.task_id]
     assert job.wait().results[0].to_pandas()["s"].tolist() == ["once"]
 
