@@ -1,4 +1,4 @@
-"""Baselines: plain loops doing what Linkis's other clients do (linkis-protocol.md §11).
+"""Baselines: plain loops doing what Linkis's other clients do (docs/protocol.md §11).
 
 - :func:`java_sdk_wait`: the Java SDK's documented loop: every 1 s job info, and while the job
   runs its progress and 100 log lines (§11.1).

@@ -1,6 +1,6 @@
 """LinkisClient: the only module that speaks HTTP to a Linkis gateway.
 
-One method per endpoint (linkis-protocol.md §3), each returning the envelope's ``data`` or
+One method per endpoint (docs/protocol.md §3), each returning the envelope's ``data`` or
 raising a typed error from :mod:`linkis_magic.errors`::
 
     client = LinkisClient("http://gateway:9001", user="alice", password="...")

@@ -1,7 +1,7 @@
 """Engine names as a notebook user types them, mapped to the labels Linkis wants.
 
 Linkis routes a job by ``labels.engineType`` = ``<engine>-<version>`` and runs it by
-``executionContent.runType`` (linkis-protocol.md §4.1, §9). Users type ``hive``, ``pyspark`` or
+``executionContent.runType`` (docs/protocol.md §4.1, §9). Users type ``hive``, ``pyspark`` or
 ``spark-3.4.4``; :func:`resolve_engine` turns that into an :class:`EngineSpec`.
 """
 

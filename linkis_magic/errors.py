@@ -3,7 +3,7 @@
 Every error the client raises derives from :class:`LinkisError` and also from the builtin whose
 meaning matches (``ConnectionError``, ``TimeoutError``, ``PermissionError``, ``ValueError``), so
 callers can catch either. Errors keep what the server said: its message, the ``errCode`` from
-``data.errorMsg`` and any ``data.stack`` (linkis-protocol.md §1).
+``data.errorMsg`` and any ``data.stack`` (docs/protocol.md §1).
 
 :class:`JobInterrupted` is the one exception outside the tree: it is a ``KeyboardInterrupt`` so a
 stopped cell still ends in error and "Run All" stops there.

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
 #: Requests that must finish even if the user presses stop again (submit, kill) run here, so an
 #: interrupt lands in the waiting main thread, never inside them. A future, not Thread.join: an
-#: interrupted join marks the thread dead on Python <= 3.12 (CPython #90882, jupyter-notes §1.3).
+#: interrupted join marks the thread dead on Python <= 3.12 (CPython #90882, docs/jupyter.md §1).
 _WORKERS = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="linkis-job")
 
 #: Reads a finished job does alongside its last log read (the result listing), so the cell waits

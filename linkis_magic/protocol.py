@@ -1,7 +1,7 @@
 """Protocol constants shared by the client and the embedded local Linkis.
 
-Everything here comes from ``linkis-protocol.md`` (the project's verified protocol notes); the
-client and the server share nothing else.
+Everything here comes from ``docs/protocol.md`` (the project's protocol reference, cited as
+§N throughout the code); the client and the server share nothing else.
 """
 
 from __future__ import annotations

@@ -77,7 +77,7 @@ class JobView:
     """Shows nothing while the job runs; the summary and log tail at the end (``none``).
 
     Events from a thread other than the one that made the view are ignored: ipykernel routes
-    output from background threads to whichever cell runs at that moment (jupyter-notes §1.4).
+    output from background threads to whichever cell runs at that moment (docs/jupyter.md §2).
     """
 
     def __init__(self, *, log_lines: int = 200) -> None:
@@ -118,6 +118,8 @@ class JobView:
         self.close_live()
         shape = getattr(frame, "shape", (None, None))
         display(JobSummary(job.task_id, _state_name(job), job.elapsed, *shape))
+        for note in getattr(job, "notes", ()):
+            _say(f"linkis-magic: {note}")
         if self.tail:
             display(LogTail(list(self.tail), self.total_lines, job.task_id))
 
@@ -228,7 +230,7 @@ class WidgetView(JobView):
 
 
 class _LivePanel:
-    """Displays the panel with a fixed text/plain repr, which nbval compares (jupyter-notes §3)."""
+    """Displays the panel with a fixed text/plain repr, which nbval compares (docs/jupyter.md §3)."""
 
     def __init__(self, panel: Any) -> None:
         self.panel = panel
@@ -291,7 +293,7 @@ def show_text(text: str) -> None:
 
 
 def _say(text: str) -> None:
-    # stdout is flushed every 0.2 s by ipykernel; flush so text mode keeps up (jupyter-notes §1.4).
+    # stdout is flushed every 0.2 s by ipykernel; flush so text mode keeps up (docs/jupyter.md §2).
     print(text, flush=True)
 
 

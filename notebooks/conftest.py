@@ -1,6 +1,6 @@
 """nbval runs the example notebooks against one embedded local Linkis started for the run.
 
-nbval's notebook items run no fixtures (jupyter-notes.md §3), so the gateway is started from a
+nbval's notebook items run no fixtures (docs/jupyter.md §3), so the gateway is started from a
 hook once the notebooks are collected, and kernels inherit ``LINKIS_*`` from this process's
 environment. The gateway gets a fresh data directory, so the notebooks see what a newcomer sees.
 """

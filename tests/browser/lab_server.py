@@ -1,6 +1,6 @@
 """JupyterLab 4 as a child process on loopback, for the browser tests.
 
-Facts this relies on are measured in ``shared/docs/browser-test-notes.md``: the token flag, the
+Facts this relies on are in ``docs/browser-tests.md``: the token flag, the
 news toast and how to silence it, readiness through ``/api/status``, and that SIGTERM to the
 server shuts its kernels down (each kernel has its own process group, so the server must do it).
 """

@@ -1,6 +1,6 @@
 """A notebook open in JupyterLab, seen through Playwright: the few actions the tests need.
 
-Selectors are the ones measured in ``shared/docs/browser-test-notes.md`` for JupyterLab 4.6.
+Selectors are the ones in ``docs/browser-tests.md`` (measured on JupyterLab 4.6).
 """
 
 from __future__ import annotations

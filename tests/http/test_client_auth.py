@@ -1,4 +1,4 @@
-"""Password and token authentication against a real local gateway (linkis-protocol.md §2)."""
+"""Password and token authentication against a real local gateway (docs/protocol.md §2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A password client whose session expires between jobs (linkis-protocol.md §2.1)."""
+"""A password client whose session expires between jobs (docs/protocol.md §2.1)."""
 
 from __future__ import annotations
 

@@ -12,6 +12,9 @@ from IPython.core.error import UsageError
 from IPython.utils.capture import capture_output
 
 from linkis_magic.errors import JobFailed, JobTimeout
+from linkis_magic.local.auth import default_user
+from linkis_magic.local.faults import Faults
+from linkis_magic.local.server import LocalLinkis
 from tests.support import count, kills
 
 
@@ -162,6 +165,7 @@ def test_a_user_name_linkis_cannot_carry_is_a_usage_error(ip, local_linkis, monk
         ("hive", "   ", "the cell is empty"),
         ("hive -o 2df", "select 1", "-o needs"),
         ("hive --creator my-app", "select 1", "bad value for creator"),
+        ("hive --creator LINKISCLI", "select 1", "creator LINKISCLI is watched by Linkis's client heartbeat"),
         ("flink", "select 1", "unknown engine 'flink'; known engines: hive, spark"),
         ("hive", "   \n\t\n", "the cell is empty"),
         ("hive --limit many", "select 1", "argument --limit: invalid int value: 'many'"),
@@ -211,3 +215,22 @@ def test_threads_and_sockets_do_not_grow_across_cells(ip):
         run(ip, "shell --progress text", "echo hi")
     assert threading.active_count() <= threads
     assert open_sockets() <= sockets
+
+
+@pytest.fixture(scope="module")
+def forgetful_linkis(tmp_path_factory):
+    """A gateway whose entrance forgot every job and whose log files are completed 30 s late."""
+    faults = Faults()
+    with LocalLinkis(data_dir=tmp_path_factory.mktemp("forgetful"), users={default_user(): {}},
+                     faults=faults) as gateway:
+        faults.forget_jobs()
+        faults.delay_log_close(30.0, times=None)
+        yield gateway
+
+
+def test_a_log_that_may_be_incomplete_says_so_under_the_summary(connect, forgetful_linkis):
+    ip = connect(forgetful_linkis)
+    _, out = run(ip, "shell --progress none", "echo hello")
+    task_id = ip.user_ns["_linkis_last"].task_id
+    assert f"linkis-magic: the log of task {task_id} may be incomplete: its file had no closing line yet; " \
+           f"%linkis log {task_id} reads it again" in out.stdout

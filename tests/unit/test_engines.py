@@ -1,4 +1,4 @@
-"""Engine names -> labels.engineType and runType (linkis-protocol.md §4.1, §9)."""
+"""Engine names -> labels.engineType and runType (docs/protocol.md §4.1, §9)."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""Envelope parsing (linkis-protocol.md §1): errors arrive on every HTTP status."""
+"""Envelope parsing (docs/protocol.md §1): errors arrive on every HTTP status."""
 
 import pytest
 

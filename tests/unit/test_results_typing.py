@@ -1,4 +1,4 @@
-"""Column typing from Linkis dataType (linkis-protocol.md §8.2), column-wise, and result pages' bodies."""
+"""Column typing from Linkis dataType (docs/protocol.md §8.2), column-wise, and result pages' bodies."""
 
 import json
 from decimal import Decimal
