@@ -12,6 +12,7 @@ thread, keeps waiting through further presses up to a bound, confirms the final 
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import itertools
 import time
 import uuid
@@ -324,7 +325,8 @@ class Job:
                 self._finish(events, list_results)  # inside: a press while reading the log counts too
             except KeyboardInterrupt:
                 interrupted = self._interrupt()
-                events("on_state", self)
+                with contextlib.suppress(KeyboardInterrupt):  # a late press: the kill is done
+                    events("on_state", self)
                 raise interrupted from None
         if self.status is not JobStatus.SUCCEED:
             raise self._failure()
@@ -560,12 +562,19 @@ class Job:
             delay = min(delay * 1.5, 0.5)
 
     def _interrupt(self) -> JobInterrupted:
-        """Kill from a worker thread, shielded from further presses."""
-        future = _WORKERS.submit(self.kill)
-        try:
-            outcome = _await_shielded(future, bound=_request_bound(self.client) + 10.0)
-        except LinkisError as e:
-            return JobInterrupted(self.task_id, f"interrupted; killing task {self.task_id} failed: {e}")
+        """Kill from a worker thread, shielded from further presses: one that lands before the
+        wait for the kill has begun (a busy machine, two quick presses) waits for the same kill."""
+        bound = _request_bound(self.client) + 10.0
+        future: Optional[concurrent.futures.Future] = None
+        while True:
+            try:
+                future = future or _WORKERS.submit(self.kill)
+                outcome = _await_shielded(future, bound=bound)
+                break
+            except KeyboardInterrupt:
+                continue
+            except LinkisError as e:
+                return JobInterrupted(self.task_id, f"interrupted; killing task {self.task_id} failed: {e}")
         if outcome is None:
             return JobInterrupted(self.task_id, f"interrupted; task {self.task_id} may still run")
         self._done = True

@@ -30,12 +30,15 @@ class Recorder:
         self.lines: list[str] = []
         self.progress: list[float] = []
         self.submitted = 0
+        self.running = threading.Event()  # set once the wait has seen the job run
 
     def on_submitted(self, job: Job) -> None:
         self.submitted += 1
 
     def on_state(self, job: Job) -> None:
         self.states.append(job.status)
+        if job.status is JobStatus.RUNNING:
+            self.running.set()
 
     def on_progress(self, job: Job) -> None:
         self.progress.append(job.progress)
@@ -106,21 +109,23 @@ def test_wait_timeout_kills_the_job(client: LinkisClient):
     assert client.job_info(job.task_id)["status"] == "Cancelled"
 
 
-def interrupt_main_after(job: Job, presses: int) -> threading.Thread:
-    """Press Ctrl-C (``presses`` times) once the job runs, as the kernel's SIGINT would."""
+def interrupt_main_after(seen: Recorder, presses: int) -> threading.Thread:
+    """Press Ctrl-C (``presses`` times) once the wait has seen the job run, as the kernel's SIGINT
+    would. (Pressing as soon as the job runs could land before the wait began, outside the code
+    under test.)"""
     def press() -> None:
-        wait_until_running(job)
-        for _ in range(presses):
-            _thread.interrupt_main()
-            time.sleep(0.05)
+        if seen.running.wait(20):
+            for _ in range(presses):
+                _thread.interrupt_main()
+                time.sleep(0.05)
     thread = threading.Thread(target=press, daemon=True)
     thread.start()
     return thread
 
 
 def interrupted_wait(job: Job, presses: int) -> tuple[JobInterrupted, Recorder]:
-    presser = interrupt_main_after(job, presses)
     seen = Recorder()
+    presser = interrupt_main_after(seen, presses)
     try:
         with pytest.raises(JobInterrupted) as info:
             job.wait(listener=seen)
