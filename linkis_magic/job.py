@@ -360,7 +360,7 @@ class Job:
             self._set_status(self._read_status(), events)
             if self.status.is_terminal:
                 return True
-            self._set_progress(parse_progress(self.info.get("progress")), self.stages, events)
+            self._set_progress(parse_progress((self.info or {}).get("progress")), self.stages, events)
         for kind, read in (("log", self._read_log), ("progress", self._read_progress)):
             if kind in details and not read(events):
                 self._quiet.add(kind)

@@ -585,6 +585,7 @@ class FilesystemRoutes:
 
     def __init__(self, gateway: Gateway) -> None:
         self.files = results.UserFiles(gateway.entrance.user_root, gateway.settings)
+        self.settings = gateway.settings
         self.port = gateway.port
 
     async def dir_file_trees(self, request: Request, user: str) -> Response:
@@ -594,7 +595,9 @@ class FilesystemRoutes:
     async def open_file(self, request: Request, user: str) -> Response:
         page = max(int_param(request, "page", 1), 1)
         page_size = int_param(request, "pageSize", results.DEFAULT_PAGE_SIZE)
-        enable_limit = bool(request.query_params.get("enableLimit", "").strip())  # any non-blank value (1.8.0)
+        # enableLimit: any non-blank value on 1.8.0, "true" only on master (§8.2).
+        enable = request.query_params.get("enableLimit", "").strip()
+        enable_limit = enable.lower() == "true" if self.settings.linkis_version == "master" else bool(enable)
         data = await run_in_threadpool(self.files.open_page, user, self._path(request), page, page_size,
                                        request.query_params.get("nullValue"), enable_limit)
         if data.get("display_prohibited"):
@@ -603,7 +606,14 @@ class FilesystemRoutes:
 
     async def open_log(self, request: Request, user: str) -> Response:
         lines = await run_in_threadpool(self.files.read_log, user, self._path(request))
-        return envelope(api_method(request), {"log": openlog_array(lines)})
+        log = openlog_array(lines)
+        if self.settings.linkis_version == "master":  # logLevel exists on master only (§8.4)
+            names = ("ERROR", "WARN", "INFO", "ALL")
+            asked = "".join(request.query_params.get("logLevel", "").split()).upper().split(",")
+            wanted = {names.index(name) for name in asked if name in names} or {3}
+            if 3 not in wanted:  # only the levels asked for; not even ALL
+                log = [part if index in wanted else "" for index, part in enumerate(log)]
+        return envelope(api_method(request), {"log": log})
 
     async def export(self, request: Request, user: str) -> Response:
         """``resultsetToExcel`` as csv. Its errors are no envelope: the method returns void, so

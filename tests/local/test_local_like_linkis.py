@@ -144,6 +144,27 @@ def test_master_honours_brief_and_1_8_0_ignores_it(tmp_path, api):
     assert brief["strongerExecId"] is None and brief["canRetry"] is False
 
 
+def test_master_alone_reads_log_level_and_wants_enable_limit_true(tmp_path, api):
+    # openLog's logLevel and enableLimit=true exist on master; 1.8.0 ignores the first and takes
+    # any non-blank enableLimit (§8.2, §8.4).
+    _, task = api.run("log ERROR bad\nlog INFO fine")
+    whole = api.persisted_log(task["logPath"])
+    assert api.get("/filesystem/openLog", path=task["logPath"], logLevel="error").json()["data"]["log"] == whole
+    settings = LinkisSettings(linkis_version="master", result_col_length_max=10)
+    with scripted(tmp_path, settings) as master:
+        on_master = Api(master)
+        _, task = on_master.run("log ERROR bad\nlog INFO fine\nwide 11")
+        whole = on_master.persisted_log(task["logPath"])
+        errors = on_master.get("/filesystem/openLog", path=task["logPath"], logLevel=" Error ").json()["data"]["log"]
+        assert errors == [whole[0], "", "", ""] and "bad" in whole[0]
+        assert on_master.get("/filesystem/openLog", path=task["logPath"], logLevel="bogus").json()["data"]["log"] \
+            == whole
+        path = task["resultLocation"] + "/_0.dolphin"
+        assert "fileContent" in on_master.get("/filesystem/openFile", path=path, enableLimit="yes").json()["data"]
+        assert on_master.get("/filesystem/openFile", path=path, enableLimit="true").json()["data"][
+            "display_prohibited"] is True
+
+
 # -- result pages (§8.2) -------------------------------------------------------------------------
 
 def test_a_row_over_20_mib_is_not_displayed(api):
