@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
-import itertools
 import time
 import uuid
-from collections import deque
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterator, Mapping, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Optional
 
 from .engines import EngineSpec, resolve_engine, user_creator
 from .errors import (
@@ -32,8 +30,9 @@ from .errors import (
     LinkisRequestError,
     LinkisTimeoutError,
 )
-from .logs import ENTRANCE_GONE, log_lines, read_entrance, read_persisted, whole_log
-from .protocol import LOG_ERROR, JobStatus
+from .logs import ENTRANCE_GONE, LogFollower, whole_log
+from .protocol import JobStatus
+from .schedule import PollSchedule, Poller, Read
 from .results import ResultSet, result_index
 
 if TYPE_CHECKING:
@@ -48,9 +47,6 @@ _WORKERS = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_pref
 #: for the slower of the two rather than their sum.
 _READS = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="linkis-read")
 
-#: How many ERROR lines of the log a JobFailed carries.
-ERROR_TAIL = 10
-
 #: The ``source`` key whose value (a fresh uuid per submit) marks a job as this client's, so a
 #: submit whose answer was lost can be found in job history instead of being sent again.
 REQUEST_MARKER = "linkisMagicRequestId"
@@ -59,53 +55,6 @@ REQUEST_MARKER = "linkisMagicRequestId"
 #: gives up: a blip or a gateway restart must not end a notebook cell; a dead gateway must.
 POLL_FAILURES = 5
 _TRANSIENT = (LinkisConnectionError, LinkisTimeoutError, LinkisProtocolError)
-
-
-@dataclass(frozen=True)
-class PollSchedule:
-    """When ``Job.wait`` asks the gateway what it needs.
-
-    The status (job history's task object, which also carries the progress) is read every
-    ``fast`` seconds for the first ``fast_for`` seconds, so the end of a short job (most notebook
-    queries) is seen within about ``fast``; then the interval grows by ``factor`` up to ``cap``.
-    Each interval starts when the last tick's requests are answered: a slow gateway is polled
-    less often, and the polls of jobs started together drift apart instead of arriving in step.
-    Details (the log, the progress with its stages: what the listener shows) take turns, one
-    every ``detail_every`` seconds, the first at ``detail_first``: during the fast phase a detail
-    rides along with the status read; after it, a detail takes the status read's place, so every
-    later tick sends one request. (A detail whose last read brought nothing new also skips its
-    next turn, in ``Job.wait``.) A 1 s job with a listener costs 14 or 15 requests (submit, 11 or
-    12 status reads, one log read, the whole log at the end) and a long one under one a second
-    (the status every 2.5 s and a detail in between; without a listener, the status every
-    1.25 s); Linkis's own clients spend three a second (§11.1).
-    """
-
-    fast: float = 0.09
-    fast_for: float = 1.4
-    factor: float = 1.5
-    cap: float = 1.25
-    detail_first: float = 0.5
-    detail_every: float = 2.5
-    #: Every ``entrance_every`` seconds the entrance's status stands in for a history read:
-    #: history can lose a job's last update and say Running for ever (§4.3). When the entrance
-    #: says the job ended and history still disagrees ``history_lag`` seconds later, the wait
-    #: ends with the entrance's state and says why (``Job.notes``).
-    entrance_every: float = 10.0
-    history_lag: float = 10.0
-
-    def plan(self, details: Sequence[str] = ("log", "progress")) -> Iterator[tuple[float, tuple[str, ...]]]:
-        """Yield ``(seconds to sleep, requests to send)`` for each tick, forever."""
-        turns = itertools.cycle(details)
-        elapsed, interval, next_detail = 0.0, self.fast, self.detail_first
-        while True:
-            elapsed += interval
-            if not details or elapsed < next_detail:
-                yield interval, ("status",)
-            else:
-                next_detail = elapsed + self.detail_every
-                yield interval, ("status", next(turns)) if elapsed < self.fast_for else (next(turns),)
-            if elapsed >= self.fast_for:
-                interval = min(interval * self.factor, self.cap)
 
 
 @dataclass(frozen=True)
@@ -231,18 +180,13 @@ class Job:
         self.info: Optional[dict] = None
         self._started = time.monotonic()
         self._ended: Optional[float] = None
-        self._from_line = 1  # next log line to ask for; lines are 1-based (§4.4)
-        self._shown = 0  # non-blank log lines reported so far
-        self._errors: deque[str] = deque(maxlen=ERROR_TAIL)
-        self._quiet: set[str] = set()  # details whose last read brought nothing new
+        self._log = LogFollower(client, exec_id)  # where the log reads are; the ERROR tail
         self._results: Optional[list[ResultSet]] = None
         self._done = False
         #: What the user should know about how the job ended that no state says (a log that may
         #: be incomplete, a job history that lost the job's end); views show them.
         self.notes: list[str] = []
-        self._schedule = PollSchedule()  # the one ``wait`` follows
-        self._next_entrance_check = self._started
-        self._entrance_end: Optional[tuple[JobStatus, float]] = None  # (state, when seen)
+        self._entrance_end: Optional[tuple[JobStatus, float]] = None  # (state, when the entrance said it)
 
     def __repr__(self) -> str:
         return f"<Job task {self.task_id} {self.status.value}>"
@@ -321,7 +265,7 @@ class Job:
         if not self._done:
             deadline = None if timeout is None else time.monotonic() + timeout
             try:
-                self._poll(events, poll, deadline)
+                self._follow(events, poll, deadline)
                 self._finish(events, list_results)  # inside: a press while reading the log counts too
             except KeyboardInterrupt:
                 interrupted = self._interrupt()
@@ -332,89 +276,95 @@ class Job:
             raise self._failure()
         return self
 
-    def _poll(self, events: _Events, poll: PollSchedule, deadline: Optional[float]) -> None:
+    def _follow(self, events: _Events, schedule: PollSchedule, deadline: Optional[float]) -> None:
+        """Read what the poller says, a tick at a time, until job history (or, if history lost
+        the end, the entrance, §4.3) says the job ended."""
+        reader = bool(self.exec_id)
+        poller = Poller(schedule, log=reader and "log" in events.details,
+                        progress=reader and "progress" in events.details, now=time.monotonic())
         failures = 0
-        self._schedule = poll
-        self._next_entrance_check = time.monotonic() + poll.entrance_every
-        for delay, kinds in poll.plan(events.details):
-            time.sleep(delay if deadline is None else max(0.0, min(delay, deadline - time.monotonic())))
+        while True:
+            when, kind = poller.next()
+            pause = when - time.monotonic()
+            if deadline is not None:
+                pause = min(pause, deadline - time.monotonic())
+            time.sleep(max(pause, 0.0))
             if deadline is not None and time.monotonic() >= deadline:
                 timed_out = self._time_out(events)
                 if timed_out is None:
                     return  # it succeeded just as the time ran out
                 raise timed_out
             try:
-                if self._tick(kinds, events):
+                if self._tick(kind, poller, events, schedule):
                     return
             except _TRANSIENT:
                 failures += 1
                 if failures > POLL_FAILURES:
                     raise
+                poller.retry(kind, time.monotonic())
                 continue
             failures = 0
 
-    def _tick(self, kinds: tuple[str, ...], events: _Events) -> bool:
-        """Send one tick's requests; return whether the job reached a terminal state."""
-        details = [kind for kind in kinds if kind != "status" and self._due(kind) and self._ready(kind)]
-        if "status" in kinds or not details:  # a detail that is skipped gives its turn to status
-            self._set_status(self._read_status(), events)
+    def _tick(self, kind: Read, poller: Poller, events: _Events, schedule: PollSchedule) -> bool:
+        """Send one read and tell the poller what it said; return whether the job ended."""
+        if kind is Read.STATUS:
+            self._set_status(self._read_status(schedule), events)
             if self.status.is_terminal:
                 return True
             self._set_progress(parse_progress((self.info or {}).get("progress")), self.stages, events)
-        for kind, read in (("log", self._read_log), ("progress", self._read_progress)):
-            if kind in details and not read(events):
-                self._quiet.add(kind)
+            poller.after_status(time.monotonic())
+        elif kind is Read.LOG:
+            try:
+                lines = self._log.read()
+            except LinkisRequestError:
+                poller.log_gone(time.monotonic())  # evicted (§4.4): the rest comes from the file
+                return False
+            except LinkisProtocolError:
+                lines = []  # a passing gateway error: the next read picks up from the same line
+            self._emit_log(lines, events)
+            poller.after_log(time.monotonic(), lines=len(lines), closing=self._log.closed)
+        elif kind is Read.PROGRESS:
+            try:
+                data = self.client.progress(self.exec_id)
+            except (LinkisRequestError, LinkisProtocolError):
+                poller.progress_gone()  # progress is decoration; the Java SDK ignores its errors (§4.5)
+                return False
+            progress = parse_progress(data.get("progress"))
+            self._set_progress(progress, list(data.get("progressInfo") or []), events)
+            poller.after_progress(time.monotonic(), progress)
+        else:
+            poller.after_entrance(time.monotonic(), self._check_entrance())
         return False
 
-    def _ready(self, kind: str) -> bool:
-        """Whether a detail can be read now: both need the execID; progress, a running job."""
-        return bool(self.exec_id) and (kind != "progress" or self.status is JobStatus.RUNNING)
-
-    def _due(self, kind: str) -> bool:
-        """A detail that brought nothing new last time skips one turn: a quiet job costs less."""
-        if kind in self._quiet:
-            self._quiet.discard(kind)
-            return False
-        return True
-
-    def _read_status(self) -> JobStatus:
+    def _read_status(self, schedule: PollSchedule) -> JobStatus:
         """Job history's state: the authority (the entrance's status is a cache that forgets
         jobs, §4.3). Its answer also brings the progress, the log path and the results' location,
         so a finished job goes straight to its log and results. History is write-once at a
-        terminal state (§6), so the end seen there is final.
-
-        Now and then the entrance is asked instead (:meth:`_check_entrance`), in case history
-        lost the job's end."""
-        poll = self._schedule
-        now = time.monotonic()
-        if self.exec_id and now >= self._next_entrance_check:
-            self._next_entrance_check = now + poll.entrance_every
-            running = self._check_entrance(now)
-            if running is not None:
-                return running
+        terminal state (§6), so the end seen there is final. If history still disagrees
+        ``history_lag`` seconds after the entrance said the job ended, history lost the update
+        (§4.3): the entrance's state is taken, with a note."""
         status = self._take_info(self.client.job_info(self.task_id, brief=True))
         if status.is_terminal or self._entrance_end is None:
             return status
         ended, since = self._entrance_end
-        if now - since < poll.history_lag:
+        waited = time.monotonic() - since
+        if waited < schedule.history_lag:
             return status
-        self.notes.append(f"job history still says task {self.task_id} is {status.value}, {now - since:.0f} s "
+        self.notes.append(f"job history still says task {self.task_id} is {status.value}, {waited:.0f} s "
                           f"after the entrance reported it {ended.value}: Linkis lost the update of job history "
                           "(publicservice unreachable?); the entrance's state is used")
         return ended
 
-    def _check_entrance(self, now: float) -> Optional[JobStatus]:
-        """Ask the entrance (an in-memory read, ahead of history, never behind, §4.3). Returns
-        its state if the job is still going, for this tick; None to read history as usual."""
+    def _check_entrance(self) -> bool:
+        """Ask the entrance (in memory, ahead of history, never behind, §4.3) whether the job
+        ended; remember when it first said so."""
         try:
             status = parse_status(self.client.status(self.exec_id))
         except ENTRANCE_GONE:
-            return None  # the entrance forgot the job (evicted, restarted): history decides
-        if not status.is_terminal:
-            return status
-        if self._entrance_end is None:
-            self._entrance_end = (status, now)
-        return None
+            return False  # the entrance forgot the job (evicted, restarted): history decides
+        if status.is_terminal and self._entrance_end is None:
+            self._entrance_end = (status, time.monotonic())
+        return status.is_terminal
 
     def _set_status(self, status: JobStatus, events: _Events) -> None:
         if status is not self.status:
@@ -427,35 +377,13 @@ class Job:
         """Keep a job-history task object; return the state it records."""
         self.info = info
         self.exec_id = self.exec_id or info.get("strongerExecId")
+        self._log.exec_id = self.exec_id
+        self._log.log_path = info.get("logPath") or self._log.log_path
         return parse_status(info.get("status"))
 
-    def _read_log(self, events: _Events) -> bool:
-        """Read and report new log lines; return whether there were any."""
-        try:
-            data = self.client.log(self.exec_id, self._from_line)
-        except (LinkisRequestError, LinkisProtocolError):
-            return False  # finished, evicted (§4.4) or failing: the rest comes from openLog at the end
-        self._errors.extend(log_lines(data.get("log"), LOG_ERROR))
-        # Lines are numbered from the fromLine we sent; the returned fromLine is the next one
-        # (§4.4). It never moves backwards here, so no line number is reported twice.
-        self._from_line = max(self._from_line, int(data.get("fromLine") or self._from_line))
-        return self._emit_log(log_lines(data.get("log")), events)
-
-    def _emit_log(self, lines: list[str], events: _Events) -> bool:
-        lines = [line for line in lines if line.strip()]
+    def _emit_log(self, lines: list[str], events: _Events) -> None:
         if lines:
-            self._shown += len(lines)
             events("on_log", self, lines)
-        return bool(lines)
-
-    def _read_progress(self, events: _Events) -> bool:
-        """Read and report progress while the job runs; return whether it changed."""
-        try:
-            data = self.client.progress(self.exec_id)
-        except (LinkisRequestError, LinkisProtocolError):
-            return False  # progress is decoration; the Java SDK also ignores its errors (§4.5)
-        return self._set_progress(parse_progress(data.get("progress")), list(data.get("progressInfo") or []),
-                                  events)
 
     def _set_progress(self, progress: float, stages: list[dict], events: _Events) -> bool:
         """Keep and report a progress reading; return whether it changed.
@@ -470,8 +398,7 @@ class Job:
         return True
 
     def _finish(self, events: _Events, list_results: bool) -> None:
-        """After job history recorded the end: the rest of the log, and the result listing
-        alongside it when asked for."""
+        """After the end: the rest of the log, and the result listing alongside it when asked."""
         self._ended = time.monotonic()
         self._done = True
         if self.status is JobStatus.SUCCEED:
@@ -482,47 +409,21 @@ class Job:
         if list_results and self.status is JobStatus.SUCCEED:
             listing = _READS.submit(lambda: self.results)
         if "log" in events.details or self.status is not JobStatus.SUCCEED:
-            self._read_rest_of_log(events)
+            # From the entrance while it holds the job (its file is written after history shows
+            # the end, §4.4.1), else from the file once complete; and lines a read skipped.
+            self._emit_log(self._log.rest(), events)
+            self.notes.extend(f"the log of task {self.task_id} may be incomplete: {note}; "
+                              f"%linkis log {self.task_id} reads it again" for note in self._log.notes)
+            self._log.notes = []
         if listing is not None:
             listing.result()
-
-    def _read_rest_of_log(self, events: _Events) -> None:
-        """The log from where the live reads stopped: from the entrance while it still holds the
-        job (its log file is written only after history shows the end, §4.4.1), else from the
-        file once it holds the closing line (§4.4.3)."""
-        if self.exec_id:
-            try:
-                read = read_entrance(self.client, self.exec_id, self._from_line)
-            except ENTRANCE_GONE:
-                pass
-            else:
-                self._from_line = read.next_line
-                self._errors.extend(read.errors)
-                self._emit_log(read.lines, events)
-                return
-        log_path = (self.info or {}).get("logPath")
-        if not log_path:
-            return
-        try:
-            read = read_persisted(self.client, log_path)
-        except LinkisRequestError:
-            return  # the log is for reading, not the job's outcome; errDesc still says why
-        if not read.complete:
-            self.notes.append(f"the log of task {self.task_id} may be incomplete: its file had no closing line "
-                              f"yet; %linkis log {self.task_id} reads it again")
-        # openLog files tracebacks under the ERROR before them; the entrance does not (§8.4):
-        # never trade the error lines already seen for fewer.
-        if len(read.errors) >= len(self._errors):
-            self._errors = deque(read.errors, maxlen=ERROR_TAIL)
-        # Skip the non-blank lines already reported (both sources count the same lines, §4.4.2).
-        self._emit_log(read.lines[self._shown:], events)
 
     def _failure(self) -> JobFailed:
         info = self.info or {}
         desc = info.get("errDesc")
         message = f"task {self.task_id} ended {self.status.value}" + (f": {desc}" if desc else "")
         return JobFailed(message, task_id=self.task_id, status=self.status, err_code=info.get("errCode"),
-                         err_desc=desc, log_tail=list(self._errors))
+                         err_desc=desc, log_tail=list(self._log.errors))
 
     # -- stopping ----------------------------------------------------------------------------
 
@@ -587,14 +488,14 @@ class Job:
             outcome = self.kill()
         except LinkisError as e:
             return JobTimeout(f"task {self.task_id} did not finish in time, and killing it failed: {e}",
-                              task_id=self.task_id, status=self.status, log_tail=list(self._errors))
+                              task_id=self.task_id, status=self.status, log_tail=list(self._log.errors))
         if self.status is JobStatus.SUCCEED:
             return None
         self._done = True
         self._ended = time.monotonic()
         events("on_state", self)
         return JobTimeout(f"task {self.task_id} did not finish in time; {outcome.message}",
-                          task_id=self.task_id, status=self.status, log_tail=list(self._errors))
+                          task_id=self.task_id, status=self.status, log_tail=list(self._log.errors))
 
     # -- output ------------------------------------------------------------------------------
 

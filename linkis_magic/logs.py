@@ -9,6 +9,7 @@ once it holds the closing line.
 
 from __future__ import annotations
 
+import collections
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Sequence
@@ -29,6 +30,9 @@ PERSISTED_LOG_WAITS = (0.2, 0.5, 1.0, 2.0)
 #: Errors meaning "the entrance cannot serve this job's log": it forgot the job (status 1,
 #: §4.4), or the gateway could not route to it.
 ENTRANCE_GONE = (LinkisRequestError, LinkisProtocolError, LinkisConnectionError, LinkisTimeoutError)
+
+#: How many ERROR lines of the log a failed job carries.
+ERROR_TAIL = 10
 
 
 def log_lines(log: Any, level: int = LOG_ALL) -> list[str]:
@@ -104,3 +108,104 @@ def whole_log(client: "LinkisClient", exec_id: str | None, log_path: str | None,
         except ENTRANCE_GONE:
             pass
     return read_persisted(client, log_path)
+
+
+@dataclass
+class Gap:
+    """An entrance read that counted more lines than it returned: Linkis's cache skips lines when
+    a read straddles its 500-line flush (§4.4.2)."""
+
+    first: int  # the line number the read started at
+    counted: int  # how many lines its fromLine moved on
+    received: list[str]  # the lines it returned
+
+
+class LogFollower:
+    """Follows one job's log as a live view does: the next line to ask for, what was shown, the
+    ERROR tail, and the reads that came back short, to fill in from the log file at the end."""
+
+    def __init__(self, client: "LinkisClient", exec_id: str | None) -> None:
+        self.client = client
+        self.exec_id = exec_id
+        self.next_line = 1  # lines are 1-based (§4.4)
+        self.shown = 0  # lines handed on so far
+        self.errors: collections.deque[str] = collections.deque(maxlen=ERROR_TAIL)
+        self.closed = False  # the closing line has been seen: nothing follows it
+        self.gaps: list[Gap] = []
+        self.notes: list[str] = []
+        self.log_path: str | None = None  # task.logPath, once history named it
+
+    def read(self) -> list[str]:
+        """One entrance read from the next line: the new lines. Raises an :data:`ENTRANCE_GONE`
+        error when the entrance cannot serve the log."""
+        read = read_entrance(self.client, self.exec_id, self.next_line)
+        return self._take(read)
+
+    def _take(self, read: LogRead) -> list[str]:
+        counted = read.next_line - self.next_line
+        if counted > len(read.lines):
+            self.gaps.append(Gap(self.next_line, counted, read.lines))
+        self.next_line = read.next_line
+        return self._keep(read.lines, read.errors)
+
+    def _keep(self, lines: list[str], errors: list[str]) -> list[str]:
+        self.errors.extend(errors)
+        self.shown += len(lines)
+        self.closed = self.closed or any(LOG_CLOSING_MARK in line for line in lines)
+        return lines
+
+    def rest(self) -> list[str]:
+        """Everything not handed on yet, once the job ended: the rest from the entrance while it
+        holds the job, else from the log file once it is complete (§4.4.3); then the lines the
+        entrance skipped, found in the file by content."""
+        lines: list[str] = []
+        if not self.closed and self.exec_id:
+            try:
+                lines = self._take(read_entrance(self.client, self.exec_id, self.next_line))
+            except ENTRANCE_GONE:
+                return self._rest_from_file()
+        return lines + (self._fill_gaps() if self.gaps else [])
+
+    def _persisted(self, log_path: str | None) -> LogRead | None:
+        if not log_path:
+            return None
+        try:
+            read = read_persisted(self.client, log_path)
+        except LinkisRequestError:
+            return None  # the log is for reading, not the job's outcome
+        if not read.complete:
+            self.notes.append("its file had no closing line yet")
+        return read
+
+    def _rest_from_file(self) -> list[str]:
+        read = self._persisted(self.log_path)
+        if read is None:
+            return []
+        # openLog files tracebacks under the ERROR before them; the entrance does not (§8.4):
+        # never trade the error lines already seen for fewer.
+        if len(read.errors) >= len(self.errors):
+            self.errors = collections.deque(read.errors, maxlen=ERROR_TAIL)
+        # The file holds the lines the entrance counted, in its order: skip those read already
+        # (by line number, so lines a short read skipped are not skipped here).
+        new = read.lines[self.next_line - 1:]
+        self.shown += len(new)
+        return self._missing(read.lines) + new
+
+    def _fill_gaps(self) -> list[str]:
+        read = self._persisted(self.log_path)
+        return [] if read is None else self._missing(read.lines)
+
+    def _missing(self, file_lines: list[str]) -> list[str]:
+        """The lines of the file inside short reads' ranges that those reads did not return,
+        matched by content (the file numbers its lines as the entrance does, §4.4.1)."""
+        missing = []
+        for gap in self.gaps:
+            unseen = collections.Counter(gap.received)
+            for line in file_lines[gap.first - 1:gap.first - 1 + gap.counted]:
+                if unseen[line] > 0:
+                    unseen[line] -= 1
+                else:
+                    missing.append(line)
+        self.gaps = []
+        self.shown += len(missing)
+        return missing

@@ -9,6 +9,7 @@ that authenticates (§2), records the request for tests, consults the fault hook
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections import deque
 from dataclasses import dataclass, field, replace
@@ -67,6 +68,7 @@ class RequestRecord:
     path: str
     query: dict
     user: str | None
+    at: float = 0.0  # time.monotonic() when it arrived
 
 
 #: Query parameters that carry secrets (login accepts them in the query, §2.1): never recorded.
@@ -170,7 +172,8 @@ class Gateway:
         """
         async def run(request: Request) -> Response:
             user, refusal = self._identify(request, session_only)
-            self.requests.append(RequestRecord(request.method, request.url.path, _recordable(request.query_params), user))
+            self.requests.append(RequestRecord(request.method, request.url.path, _recordable(request.query_params), user,
+                                               time.monotonic()))
             injected = await self.faults.intercept(request, user)
             if injected is not None:
                 return injected

@@ -41,7 +41,8 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from linkis_magic.local.app import (
     KILL_LOOKUP_FAILED, PROGRESS_NOT_FOUND, STATUS_LOOKUP_FAILED, api_method, envelope,
 )
-from linkis_magic.protocol import MessageStatus
+from linkis_magic.local.logs import level_index
+from linkis_magic.protocol import LOG_ALL, MessageStatus
 
 #: ``action(request, response)``: the response to send instead (None: let the gateway answer);
 #: ``response`` is the gateway's own when the rule acts after it, else None.
@@ -150,6 +151,26 @@ class Faults:
             return envelope(api_method(request), {"log": "", "execID": request.path_params.get("exec_id"),
                                                   "fromLine": from_line})
         return self._add(r"/entrance/[^/]+/log$", "GET", times, False, empty)
+
+    def lose_lines_at_flushes(self, every: int = 500, *, times: Optional[int] = None) -> Rule:
+        """Live log reads that straddle a cache flush lose the first line after it, but still
+        count it in ``fromLine``: what Linkis's ``LoopArray`` bookkeeping does to reads that span
+        its 500-line pushes to the file (§4.4.2). The file keeps every line."""
+        async def lose(request: Request, response: Optional[Response]) -> Response:
+            body = json.loads(response.body)
+            data = body.get("data") or {}
+            log, first = data.get("log"), int(request.query_params.get("fromLine") or 1)
+            if not isinstance(log, list) or len(log) != 4 or not log[LOG_ALL]:
+                return response
+            lines = log[LOG_ALL].split("\n")
+            lost = {number for number in range(first + 1, first + len(lines)) if (number - 1) % every == 0}
+            kept = [line for number, line in enumerate(lines, max(first, 1)) if number not in lost]
+            buckets = [[], [], [], kept]
+            for line in kept:
+                buckets[level_index(line)].append(line)
+            data["log"] = ["\n".join(bucket) for bucket in buckets]
+            return JSONResponse(body, status_code=response.status_code)
+        return self._add(r"/entrance/[^/]+/log$", "GET", times, True, lose)
 
     def progress_as_text(self, suffix: str = "f", *, times: Optional[int] = None) -> Rule:
         """Progress as a string with a suffix (``"1.0f"``), on the entrance and in job history (§4.5, §4.6)."""

@@ -206,7 +206,8 @@ class ListingSeen:
 
 def test_results_are_listed_while_the_last_log_read_waits(faulty_client: LinkisClient, faulty_linkis: LocalLinkis,
                                                           faults):
-    faults.delay(r"/openLog$", 0.5)  # the whole log, read once the job ended, comes late
+    faults.forget_jobs()  # no live log: the whole log is read from the file once the job ended ...
+    faults.delay(r"/openLog$", 0.5)  # ... and it comes late
     job = Job.submit(faulty_client, "sleep 0.3; echo done", engine="shell")
     seen = ListingSeen(faulty_linkis)
     job.wait(listener=seen, list_results=True)
@@ -298,3 +299,18 @@ def test_the_job_carries_a_client_marker(client: LinkisClient):
     job = Job.submit(client, "select 1", engine="hive")
     job.wait()
     assert json.loads(job.info["sourceJson"])["linkisMagicRequestId"] == job.request_id
+
+
+def test_the_log_is_read_often_while_lines_arrive_and_seldom_when_they_stop(client: LinkisClient,
+                                                                           local_linkis: LocalLinkis):
+    # Four seconds of two lines a second, then eight quiet seconds.
+    code = "for i in $(seq 1 8); do echo tick $i; sleep 0.5; done; sleep 8; echo done"
+    job = Job.submit(client, code, engine="shell")
+    started, since = time.monotonic(), len(local_linkis.requests)
+    job.wait(listener=Recorder())
+    reads = [r.at - started for r in local_linkis.requests[since:] if r.path.endswith(f"/{job.exec_id}/log")]
+    writing = [t for t in reads if 1.5 <= t < 4.0]
+    quiet = [t for t in reads if 6.0 <= t < 12.0]
+    assert len(writing) >= 3, [round(t, 2) for t in reads]  # a read every 0.7 s while lines arrive
+    assert len(quiet) <= 3  # backing off to one read in 5 s
+    assert len(writing) / 2.5 > 2 * len(quiet) / 6.0

@@ -36,7 +36,7 @@ def test_progress_arrives_with_the_status_poll(scripted_linkis: LocalLinkis, cli
     seen = ProgressSeen(scripted_linkis)
     Job.submit(client, "progress 0.5\npause 1.2", "hive").wait(listener=seen)
     first_half = next(asked for progress, asked in seen.reports if progress == 0.5)
-    assert first_half == before  # seen before the first /progress read (due at 0.5 s, for the stages)
+    assert first_half == before  # seen before the first /progress read (due at 1.4 s, for the stages)
     assert seen.reports[-1][0] == 1.0
 
 
@@ -45,7 +45,7 @@ def test_the_bar_never_moves_back_between_history_and_the_entrance(scripted_link
     """History stores 0.337 as "0.34"; the entrance's /progress then says 0.337."""
     before = count(scripted_linkis, "/progress")
     seen = ProgressSeen(scripted_linkis)
-    Job.submit(client, "progress 0.337\npause 1.2", "hive").wait(listener=seen)
+    Job.submit(client, "progress 0.337\npause 2.0", "hive").wait(listener=seen)
     progress = [value for value, _ in seen.reports]
     assert progress == sorted(progress) and progress[0] == 0.34 and progress[-1] == 1.0
     assert seen.reports[-2][1] > before  # the entrance's /progress was read (its stages were reported)
