@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import requests
 
@@ -39,6 +39,9 @@ class PlainLinkis:
     def __init__(self, url: str, user: str, token: str) -> None:
         self.base = url + API_PREFIX
         self.session = requests.Session()
+        # As our client does: the environment is not re-read on every request (proxies, .netrc),
+        # which would charge the baselines a cost ours does not pay.
+        self.session.trust_env = False
         self.session.headers.update({TOKEN_CODE_HEADER: token, TOKEN_USER_HEADER: user})
         self.user = user
 
@@ -68,10 +71,12 @@ class PlainLinkis:
     def progress(self, exec_id: str) -> dict:
         return self.call("GET", f"/entrance/{exec_id}/progress")
 
-    def log(self, exec_id: str, from_line: int, size: int = 100) -> int:
-        """Read a log page; return the next ``fromLine`` (§4.4)."""
-        return int(self.call("GET", f"/entrance/{exec_id}/log",
-                             params={"fromLine": from_line, "size": size}).get("fromLine") or from_line)
+    def log(self, exec_id: str, from_line: int, size: int = 100) -> tuple[int, str]:
+        """Read a log page; return the next ``fromLine`` (§4.4) and the page's lines (ALL)."""
+        data = self.call("GET", f"/entrance/{exec_id}/log", params={"fromLine": from_line, "size": size})
+        log = data.get("log")
+        text = log[3] if isinstance(log, list) and len(log) == 4 else ""
+        return int(data.get("fromLine") or from_line), text
 
     def kill(self, exec_id: str) -> None:
         self.call("GET", f"/entrance/{exec_id}/kill")
@@ -80,15 +85,18 @@ class PlainLinkis:
         self.call("GET", "/filesystem/openLog", params={"path": log_path})
 
 
-def java_sdk_wait(api: PlainLinkis, exec_id: str, task_id: int, period: float = JAVA_SDK_PERIOD) -> dict:
+def java_sdk_wait(api: PlainLinkis, exec_id: str, task_id: int, period: float = JAVA_SDK_PERIOD,
+                  on_log: Callable[[str], None] = lambda text: None) -> dict:
     """The Java SDK's documented loop (sdk-manual.md): job info every ``period``; while the job
-    runs, progress and the next 100 log lines. Ctrl-C kills, then polls until history agrees."""
+    runs, progress and the next 100 log lines (handed to ``on_log``). Ctrl-C kills, then polls
+    until history agrees."""
     from_line = 1
     try:
         info = api.job_info(task_id)
         while info["status"] not in TERMINAL_STATES:
             api.progress(exec_id)
-            from_line = api.log(exec_id, from_line)
+            from_line, text = api.log(exec_id, from_line)
+            on_log(text)
             time.sleep(period)
             info = api.job_info(task_id)
     except KeyboardInterrupt:
@@ -96,9 +104,11 @@ def java_sdk_wait(api: PlainLinkis, exec_id: str, task_id: int, period: float = 
     return info
 
 
-def cli_wait(api: PlainLinkis, exec_id: str, task_id: int, period: float = CLI_PERIOD) -> dict:
+def cli_wait(api: PlainLinkis, exec_id: str, task_id: int, period: float = CLI_PERIOD,
+             on_log: Callable[[str], None] = lambda text: None) -> dict:
     """linkis-cli's loop: job history + entrance status every ``period``, the log while the job
-    runs, then the whole log once from ``openLog``. Ctrl-C kills, then polls until confirmed."""
+    runs (handed to ``on_log``), then the whole log once from ``openLog``. Ctrl-C kills, then
+    polls until confirmed."""
     from_line = 1
     try:
         while True:
@@ -106,7 +116,8 @@ def cli_wait(api: PlainLinkis, exec_id: str, task_id: int, period: float = CLI_P
             api.status(exec_id)
             if info["status"] in TERMINAL_STATES:
                 break
-            from_line = api.log(exec_id, from_line)
+            from_line, text = api.log(exec_id, from_line)
+            on_log(text)
             time.sleep(period)
     except KeyboardInterrupt:
         return kill_and_confirm(api, exec_id, task_id, period)

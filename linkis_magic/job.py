@@ -43,8 +43,9 @@ if TYPE_CHECKING:
 #: interrupted join marks the thread dead on Python <= 3.12 (CPython #90882, docs/jupyter.md §1).
 _WORKERS = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="linkis-job")
 
-#: Reads a finished job does alongside its last log read (the result listing), so the cell waits
-#: for the slower of the two rather than their sum.
+#: Reads a finished job does alongside others (the result listing and each result's first page,
+#: beside the last log read or the history read that confirms the end), so the cell waits for
+#: the slowest rather than their sum.
 _READS = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="linkis-read")
 
 #: The ``source`` key whose value (a fresh uuid per submit) marks a job as this client's, so a
@@ -187,6 +188,8 @@ class Job:
         #: be incomplete, a job history that lost the job's end); views show them.
         self.notes: list[str] = []
         self._entrance_end: Optional[tuple[JobStatus, float]] = None  # (state, when the entrance said it)
+        self._wants_results = False  # the caller of wait() reads the results next
+        self._ahead: Optional[concurrent.futures.Future] = None  # their listing, started early
 
     def __repr__(self) -> str:
         return f"<Job task {self.task_id} {self.status.value}>"
@@ -255,8 +258,9 @@ class Job:
              poll: PollSchedule = PollSchedule(), *, list_results: bool = False) -> "Job":
         """Poll until the job ends; return self on Succeed.
 
-        ``list_results`` lists the result sets (``results``) while the rest of the log is read,
-        for a caller that reads them next anyway. Raises ``JobFailed`` (Failed, Cancelled,
+        ``list_results`` lists the result sets (``results``) and reads each one's first page
+        while the end is being confirmed and the rest of the log read, for a caller that reads
+        them next anyway (a log whose closing line says Success starts it at once). Raises ``JobFailed`` (Failed, Cancelled,
         Timeout), ``JobTimeout`` after ``timeout`` seconds (the job is killed) or
         ``JobInterrupted`` on Ctrl-C (the job is killed).
         """
@@ -264,6 +268,8 @@ class Job:
         events("on_submitted", self)
         if not self._done:
             deadline = None if timeout is None else time.monotonic() + timeout
+            self._ahead = None
+            self._wants_results = list_results
             try:
                 self._follow(events, poll, deadline)
                 self._finish(events, list_results)  # inside: a press while reading the log counts too
@@ -321,7 +327,11 @@ class Job:
                 return False
             except LinkisProtocolError:
                 lines = []  # a passing gateway error: the next read picks up from the same line
+            if _moves_on(self.status, self._log.state):
+                self._set_status(self._log.state, events)  # a milestone line: Scheduled, Running (§6)
             self._emit_log(lines, events)
+            if self._log.succeeded and self._wants_results and self._ahead is None:
+                self._ahead = _READS.submit(self._results_ahead)  # while history confirms the end
             poller.after_log(time.monotonic(), lines=len(lines), closing=self._log.closed)
         elif kind is Read.PROGRESS:
             try:
@@ -405,9 +415,9 @@ class Job:
             self.progress = 1.0
         if "progress" in events.details:
             events("on_progress", self)
-        listing = None
-        if list_results and self.status is JobStatus.SUCCEED:
-            listing = _READS.submit(lambda: self.results)
+        listing = self._ahead
+        if listing is None and list_results and self.status is JobStatus.SUCCEED:
+            listing = _READS.submit(self._results_ahead)
         if "log" in events.details or self.status is not JobStatus.SUCCEED:
             # From the entrance while it holds the job (its file is written after history shows
             # the end, §4.4.1), else from the file once complete; and lines a read skipped.
@@ -417,6 +427,24 @@ class Job:
             self._log.notes = []
         if listing is not None:
             listing.result()
+
+    def _results_ahead(self) -> None:
+        """List the result sets and read each one's first page (a cell shows them next). A
+        refusal is left for the caller's own read to meet: reading is not waiting.
+
+        The first result set's page is asked for beside the listing, at the path Linkis names
+        it by when the statement gives it no alias (``_0.dolphin``, §8.1): a one-result job then
+        costs one round trip here, not two. The guess is used only if the listing names it."""
+        location = (self.info or {}).get("resultLocation")
+        guess = ResultSet(self.client, f"{location.rstrip('/')}/_0.dolphin", 0) if location else None
+        early = _READS.submit(guess.prefetch) if guess is not None and self._results is None else None
+        with contextlib.suppress(LinkisError):
+            results = self.results
+            if early is not None and results and results[0].path == guess.path:
+                results[0] = guess
+                early.result()
+            for result in results:
+                result.prefetch()
 
     def _failure(self) -> JobFailed:
         info = self.info or {}
@@ -516,6 +544,14 @@ class Job:
             paths = self.client.list_results(location) if location else []
             self._results = [ResultSet(self.client, path, result_index(path)) for path in paths]
         return self._results
+
+
+def _moves_on(current: JobStatus, seen: Optional[JobStatus]) -> bool:
+    """Whether a state read in the log is news: a later state, or a retry (§6)."""
+    if seen is None or seen is current or current.is_terminal:
+        return False
+    order = list(JobStatus)
+    return seen is JobStatus.WAIT_FOR_RETRY or order.index(seen) > order.index(current)
 
 
 def _request_bound(client: "LinkisClient") -> float:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from .errors import LinkisConnectionError, LinkisProtocolError, LinkisRequestError, LinkisTimeoutError
-from .protocol import LOG_ALL, LOG_CLOSING_MARK, LOG_ERROR, split_log
+from .protocol import LOG_ALL, LOG_CLOSING_MARK, LOG_ERROR, LOG_MILESTONES, LOG_SUCCESS_MARK, JobStatus, split_log
 
 if TYPE_CHECKING:
     from .client import LinkisClient
@@ -131,6 +131,8 @@ class LogFollower:
         self.shown = 0  # lines handed on so far
         self.errors: collections.deque[str] = collections.deque(maxlen=ERROR_TAIL)
         self.closed = False  # the closing line has been seen: nothing follows it
+        self.succeeded = False  # ... and it says the job succeeded
+        self.state: JobStatus | None = None  # the last state a milestone line named
         self.gaps: list[Gap] = []
         self.notes: list[str] = []
         self.log_path: str | None = None  # task.logPath, once history named it
@@ -151,7 +153,12 @@ class LogFollower:
     def _keep(self, lines: list[str], errors: list[str]) -> list[str]:
         self.errors.extend(errors)
         self.shown += len(lines)
-        self.closed = self.closed or any(LOG_CLOSING_MARK in line for line in lines)
+        for line in lines:
+            state = next((state for text, state in LOG_MILESTONES.items() if line.endswith(text)), None)
+            self.state = state or self.state
+        closing = [line for line in lines if LOG_CLOSING_MARK in line]
+        self.closed = self.closed or bool(closing)
+        self.succeeded = self.succeeded or any(LOG_SUCCESS_MARK in line for line in closing)
         return lines
 
     def rest(self) -> list[str]:

@@ -44,6 +44,9 @@ HEARTBEAT_CREATORS = ("LINKISCLI", "BdpClient")
 #: status Success." / "Sorry. Your job completed with a status Failed. ..."): a log file that
 #: holds it is complete (§4.4.1).
 LOG_CLOSING_MARK = "Your job completed with"
+#: The success closing line's words (EntranceJob.afterStateChanged, §6).
+LOG_SUCCESS_MARK = "Your job completed with status Success"
+
 
 #: Linkis's error code when its owner check hides a job's result and log files (§8.1).
 OWNER_CHECK_ERR_CODE = 80010
@@ -112,3 +115,11 @@ def split_log(text: str) -> list[str]:
 
 #: Result set ``type`` values (§8.2).
 RESULT_TEXT, RESULT_TABLE = "1", "2"
+
+#: The entrance's log lines for the states a job passes through before its end (§6): a reader
+#: of the log learns the state from them without asking job history.
+LOG_MILESTONES = {
+    "Your job is Scheduled. Please wait it to run.": JobStatus.SCHEDULED,
+    "Your job is Running now. Please wait it to complete.": JobStatus.RUNNING,
+    "Your job is turn to retry. Please wait it to schedule.": JobStatus.WAIT_FOR_RETRY,
+}

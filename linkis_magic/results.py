@@ -342,6 +342,10 @@ class ResultSet:
             if pool is not None:  # an abandoned or interrupted read does not wait for the fetch
                 pool.shutdown(wait=False, cancel_futures=True)
 
+    def prefetch(self) -> None:
+        """Read the first page now (what ``kind``, ``columns`` and a display need)."""
+        self._page(1)
+
     # -- metadata ----------------------------------------------------------------------------
 
     @property

@@ -8,14 +8,16 @@ Four reads keep a notebook informed about a running job:
   ("Your job completed with ...", written just before history records the end, §4.4.1) also says
   the job ended, so history is read at once to confirm it;
 - ``PROGRESS``: the entrance's progress with its stages (1.0 hints at the end, §4.5);
-- ``ENTRANCE``: the entrance's status, now and then, in case history lost the job's end (§4.3).
+- ``ENTRANCE``: the entrance's status, now and then when nobody reads the log (whose closing line
+  says as much), in case history lost the job's end (§4.3).
 
 Without anyone to show the log to, the status is read every ``fast`` seconds for the first
 ``fast_for`` seconds (most notebook queries end within them) and then less and less often, up to
 every ``cap`` seconds. With a log reader, the log is the heartbeat: it is read every ``fast``
 seconds at first, then every ``log_busy`` seconds while lines keep coming (a read brought some
 within the last two intervals) and half as often after each read that finds nothing, down to
-every ``log_quiet`` seconds; history is read at ``status_first`` and then every
+every ``log_quiet`` seconds (the state comes from the log's milestone lines, §6); history is
+read at ``status_first``, in a log read's turn, and then every
 ``status_every`` seconds, and at once whenever an answer hints that the job ended. Every interval
 starts when the last answer came: a slow gateway is asked less often, and the polls of jobs
 started together drift apart instead of arriving in step.
@@ -45,14 +47,15 @@ _PRIORITY = {Read.STATUS: 0, Read.LOG: 1, Read.ENTRANCE: 2, Read.PROGRESS: 3}
 class PollSchedule:
     """The numbers of the schedule, in seconds (see the module docstring).
 
-    With the defaults a quiet 1 s job costs 14 or 15 requests with a live view (submit, a log read
-    every 90 ms, one history read for the state and one for the end) and a quiet 60 s job under one a
-    second; a job writing two lines a second is read every 0.7 s, so a line reaches the view in
-    about 0.35 s at the median, at 2.3 requests a second. Linkis's Java SDK reads three times a
+    With the defaults a quiet 1 s job costs at most 15 requests with a live view (submit, a read
+    every 80 ms: the log, whose milestone lines also give the state (§6), but history once at
+    0.3 s for the paths a finished job's results are read from, and history again for the end)
+    and a quiet 60 s job under one a second; a job writing two lines a second is read every
+    0.7 s, so a line reaches the view in about 0.35 s at the median, at 2.4 requests a second. Linkis's Java SDK reads three times a
     second and shows a line 0.5 s after it was written at the median (§11.1).
     """
 
-    fast: float = 0.09
+    fast: float = 0.08
     fast_for: float = 1.4
     factor: float = 1.5
     cap: float = 1.25
@@ -77,12 +80,11 @@ class Poller:
         self.schedule = schedule
         self.started = now
         self.reads_log = log
-        self.due: dict[Read, float] = {
-            Read.STATUS: now + (schedule.status_first if log else schedule.fast),
-            Read.ENTRANCE: now + schedule.entrance_every,
-        }
-        if log:
+        self.due: dict[Read, float] = {Read.STATUS: now + (schedule.status_first if log else schedule.fast)}
+        if log:  # the log's closing line says when the entrance ended the job
             self.due[Read.LOG] = now + schedule.fast
+        else:
+            self.due[Read.ENTRANCE] = now + schedule.entrance_every
         if progress:
             self.due[Read.PROGRESS] = now + schedule.fast_for
         self._status_gap = schedule.fast
@@ -103,7 +105,7 @@ class Poller:
         ask the entrance after a second of disagreement (history may have lost the end, §4.3)."""
         if self._hinted is None:
             self._hinted = now
-            self.due[Read.ENTRANCE] = min(self.due[Read.ENTRANCE], now + 1.0)
+            self.due[Read.ENTRANCE] = min(self.due.get(Read.ENTRANCE, now + 1.0), now + 1.0)
         self.due[Read.STATUS] = now
 
     # -- what the answers said ----------------------------------------------------------------
@@ -115,6 +117,10 @@ class Poller:
             gap = s.fast if now - self._hinted < 1.0 else s.cap
         elif self.reads_log:
             gap = s.status_every
+            # This read took a log read's turn: the log waits one interval, so a fast start
+            # costs no more requests than before.
+            if Read.LOG in self.due and self.due[Read.LOG] < now + s.fast:
+                self.due[Read.LOG] = now + s.fast
         elif self._fast(now):
             gap = s.fast
         else:
@@ -142,7 +148,9 @@ class Poller:
         """The entrance no longer serves the log: history alone decides, as without a reader."""
         self.due.pop(Read.LOG, None)
         self.reads_log = False
-        self.due[Read.STATUS] = min(self.due[Read.STATUS], now + self.schedule.cap)
+        gap = self.schedule.fast if self._fast(now) else self.schedule.cap
+        self.due[Read.STATUS] = min(self.due[Read.STATUS], now + gap)
+        self.due.setdefault(Read.ENTRANCE, now + self.schedule.entrance_every)
 
     def after_progress(self, now: float, progress: float) -> None:
         self.due[Read.PROGRESS] = now + self.schedule.progress_every

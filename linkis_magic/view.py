@@ -206,11 +206,15 @@ class WidgetView(JobView):
         self.task.value = f"task {job.task_id}"
 
     def show_state(self, job: Any) -> None:
+        if _ended(job):
+            return  # the panel gives way to the summary at once: updating it would only cost time
         state = _state_name(job)
         self.state.value = f"<b style='color:{_STATE_COLORS.get(state, 'inherit')}'>{state}</b>"
         self.elapsed.value = format_seconds(job.elapsed)
 
     def show_progress(self, job: Any) -> None:
+        if _ended(job):
+            return
         self.bar.value = min(max(float(job.progress or 0.0), 0.0), 1.0)
         self.stages.value = html.escape(_stages_text(job.stages))
         self.elapsed.value = format_seconds(job.elapsed)
@@ -318,6 +322,10 @@ def _count(number: int, noun: str) -> str:
 def _state_name(job: Any) -> str:
     status = job.status
     return getattr(status, "value", None) or str(status or "Submitting")
+
+
+def _ended(job: Any) -> bool:
+    return bool(getattr(job.status, "is_terminal", False))
 
 
 def _percent(job: Any) -> str:

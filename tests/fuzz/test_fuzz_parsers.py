@@ -16,7 +16,8 @@ from IPython.core.error import UsageError
 
 from linkis_magic.client import Envelope, parse_envelope, raise_for_envelope
 from linkis_magic.errors import LinkisError
-from linkis_magic.job import log_lines, parse_progress, parse_status
+from linkis_magic.job import parse_progress, parse_status
+from linkis_magic.logs import log_lines
 from linkis_magic.magic import CellRequest, parse_cell
 from linkis_magic.protocol import JobStatus
 from linkis_magic.results import convert_column, to_frame

@@ -214,7 +214,7 @@ def test_results_are_listed_while_the_last_log_read_waits(faulty_client: LinkisC
     assert seen.listings[-1] == 1  # the listing was sent before the late log arrived
     settled = len(faulty_linkis.requests)
     assert job.results[0].text().strip() == "done"
-    assert [r.path.rsplit("/", 1)[-1] for r in faulty_linkis.requests[settled:]] == ["openFile"]
+    assert faulty_linkis.requests[settled:] == []  # its first page was read alongside, too
 
 
 TYPED_SQL = """

@@ -121,6 +121,17 @@ def test_the_log_is_read_less_often_when_it_stops_and_more_when_it_starts_again(
     assert gaps == pytest.approx([busy, busy, 2 * busy, 4 * busy, quiet, quiet, busy, busy])
 
 
+def test_the_first_history_read_takes_a_log_read_turn():
+    poller = Poller(PollSchedule(), log=True, progress=False, now=0.0)
+    fast = PollSchedule().fast
+    t, kinds = 0.0, []
+    while t < 1.0:
+        t, kind = poller.next()
+        kinds.append(kind)
+        poller.after_status(t) if kind is Read.STATUS else poller.after_log(t, lines=0, closing=False)
+    assert kinds.count(Read.STATUS) == 1 and len(kinds) == int(1.0 / fast) + 1
+
+
 def test_the_closing_line_or_a_full_progress_sends_for_history_at_once():
     poller = Poller(PollSchedule(), log=True, progress=False, now=0.0)
     poller.after_log(3.0, lines=2, closing=True)
@@ -134,9 +145,14 @@ def test_the_closing_line_or_a_full_progress_sends_for_history_at_once():
 
 def test_without_the_entrance_log_history_alone_decides():
     poller = Poller(PollSchedule(), log=True, progress=False, now=0.0)
+    poller.after_status(0.3)  # the first history read, at 0.3 s
     poller.log_gone(0.5)
     assert Read.LOG not in poller.due and not poller.reads_log
-    assert poller.next() == (pytest.approx(0.3), Read.STATUS)
+    assert poller.next() == (pytest.approx(0.5 + PollSchedule().fast), Read.STATUS)  # fast while young
+    poller.after_status(0.58)
+    assert poller.next() == (pytest.approx(0.58 + PollSchedule().fast), Read.STATUS)
+    poller.after_status(2.0)  # then backing off towards the cap, as without a reader
+    assert poller.next()[0] == pytest.approx(2.0 + PollSchedule().fast * PollSchedule().factor)
 
 
 def test_payload_shape():
