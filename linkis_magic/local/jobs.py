@@ -29,6 +29,7 @@ from linkis_magic.local import results
 from linkis_magic.local.auth import path_uri
 from linkis_magic.local.engines.base import Engine, EngineError
 from linkis_magic.local.logs import TaskLog
+from linkis_magic.local.scheduler import Scheduler
 from linkis_magic.local.settings import LinkisSettings
 from linkis_magic.local.variables import language
 from linkis_magic.protocol import TERMINAL_STATES, JobStatus
@@ -448,11 +449,9 @@ class Entrance:
         self._jobs: OrderedDict[str, EntranceJob] = OrderedDict()
         self._lock = threading.Lock()
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="linkis-job")
-        self._closers: dict[int, threading.Timer] = {}  # task ID -> the pending close of its log
-        self._stopped = threading.Event()
-        self._monitor = threading.Thread(target=self._watch_heartbeats, name=f"linkis-heartbeat-{instance}",
-                                         daemon=True)
-        self._monitor.start()
+        # What waits (delayed log closes, the heartbeat scans) runs on one thread, not one a job.
+        self._scheduler = Scheduler(f"linkis-entrance-{instance}")
+        self._scheduler.call_at(time.monotonic() + settings.heartbeat_scan_seconds, self._scan_heartbeats)
 
     def user_root(self, user: str) -> Path:
         """Everything of ``user`` lives below this directory (the filesystem boundary)."""
@@ -505,27 +504,18 @@ class Entrance:
         (§4.4.1; a fault may make the moment longer)."""
         delay = getattr(self._faults, "log_close_delay", lambda: None)()
         delay = self.settings.log_close_seconds if delay is None else delay
-        timer = threading.Timer(delay, self._close, args=(job,))
-        timer.daemon = True
-        with self._lock:
-            self._closers[job.task_id] = timer
-        timer.start()
+        self._scheduler.call_at(time.monotonic() + delay, job.task_log.close)
 
-    def _close(self, job: EntranceJob) -> None:
-        job.task_log.close()
-        with self._lock:
-            self._closers.pop(job.task_id, None)
-
-    def _watch_heartbeats(self) -> None:
+    def _scan_heartbeats(self) -> None:
         """Linkis's CliHeartbeatMonitor (§4.3): a job of a watched creator whose status nobody
         asked for within the threshold is killed, as a client that went away."""
         settings = self.settings
-        while not self._stopped.wait(settings.heartbeat_scan_seconds):
-            with self._lock:
-                jobs = [job for job in self._jobs.values() if not job.terminal and settings.watches(job.creator)]
-            for job in jobs:
-                if time.monotonic() - job.last_access > settings.heartbeat_seconds:
-                    self._end_with(job, HEARTBEAT_LOST)
+        with self._lock:
+            jobs = [job for job in self._jobs.values() if not job.terminal and settings.watches(job.creator)]
+        for job in jobs:
+            if time.monotonic() - job.last_access > settings.heartbeat_seconds:
+                self._end_with(job, HEARTBEAT_LOST)
+        self._scheduler.call_at(time.monotonic() + settings.heartbeat_scan_seconds, self._scan_heartbeats)
 
     def _remember(self, job: EntranceJob) -> None:
         # A bounded map like the entrance's ring buffer (§4.3); running jobs are never evicted,
@@ -642,12 +632,11 @@ class Entrance:
         """Stop accepting work and stop every running job's engine; unfinished jobs stay unfinished
         in history and become Failed at the next start (restart recovery). Logs still open are
         written out."""
-        self._stopped.set()
+        for waiting in self._scheduler.stop():  # logs still to close are written out now
+            if waiting != self._scan_heartbeats:
+                waiting()
         with self._lock:
             jobs = list(self._jobs.values())
-            closers, self._closers = list(self._closers.values()), {}
-        for timer in closers:
-            timer.cancel()
         for job in jobs:
             job.task_log.close()
             job.stop_timers()
