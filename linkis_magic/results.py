@@ -295,7 +295,6 @@ class ResultSet:
         self.page_size = page_size
         self._first: Optional[dict] = None
         self._row_count: Optional[int] = None
-        self._typed: Optional["pd.DataFrame"] = None  # the whole table, typed ahead by prefetch()
 
     # -- pages -------------------------------------------------------------------------------
 
@@ -344,11 +343,8 @@ class ResultSet:
                 pool.shutdown(wait=False, cancel_futures=True)
 
     def prefetch(self) -> None:
-        """Read the first page now (what ``kind``, ``columns`` and a display need), and type it
-        when it is the whole table: the next ``to_pandas()`` hands that frame out."""
-        rows = self._page(1)["fileContent"]
-        if self.kind == "table" and len(rows) < self.page_size:
-            self._typed = to_frame(self.columns, rows)
+        """Read the first page now (what ``kind``, ``columns`` and a display need)."""
+        self._page(1)
 
     # -- metadata ----------------------------------------------------------------------------
 
@@ -382,9 +378,6 @@ class ResultSet:
         """All rows (or the first ``limit``) as a typed DataFrame."""
         import pandas as pd
 
-        typed, self._typed = self._typed, None  # handed out once: the caller may change it
-        if typed is not None and (limit is None or limit >= len(typed)):
-            return typed
         # Typed page by page, so each page's string cells are freed before the next arrives.
         frames = [to_frame(self.columns, rows) for rows in self.pages(limit)]
         if not frames:
