@@ -112,14 +112,14 @@ def load(bench: Bench, client: str, processes: int) -> dict:
     configs = [bench.child_config(mode="load", client=client, jobs=JOBS // processes, start_at=start_at,
                                   users=list(USERS[i::processes]))
                for i in range(processes)]
-    before = len(bench.gateway.requests)
+    before = bench.gateway.mark()
     with ThreadPoolExecutor(processes) as pool:
         parts = list(pool.map(lambda config: run_child("gateway_load.py", config), configs))
     return {"succeeded": sum(part["succeeded"] for part in parts),
             "seconds": max(part["seconds"] for part in parts),
             "status_ms": [value for part in parts for value in part["status_ms"]],
             "late": max(part["late"] for part in parts),
-            "requests": len(bench.gateway.requests) - before}
+            "requests": len(bench.gateway.requests_since(before))}
 
 
 def run(bench: Bench) -> list[Row]:

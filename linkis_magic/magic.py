@@ -378,7 +378,7 @@ class Subcommand:
 
 
 def _task_id(rest: str, usage: str) -> int:
-    if not rest.isdigit():
+    if not (rest.isascii() and rest.isdigit()):
         raise UsageError(f"usage: %linkis {usage}")
     return int(rest)
 
@@ -393,7 +393,7 @@ def _attach(magics: LinkisMagics, rest: str, usage: str) -> Any:
 def _jobs(magics: LinkisMagics, rest: str) -> Any:
     import pandas as pd
 
-    if rest and not rest.isdigit():
+    if rest and not (rest.isascii() and rest.isdigit()):
         raise UsageError("usage: %linkis jobs [N]")
     tasks, _total = magics.client().list_jobs(pageSize=int(rest or 20))
     columns = ["taskID", "status", "engineType", "runType", "createdTime", "costTime",

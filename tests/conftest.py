@@ -13,9 +13,21 @@ import pytest
 from IPython.testing import globalipapp
 
 from linkis_magic.config import ENV_VARS
+from linkis_magic.local.app import HANDLER_ERRORS
 from linkis_magic.local.auth import default_user
 from linkis_magic.local.server import LocalLinkis
 from linkis_magic.magic import LinkisMagics
+
+
+@pytest.fixture(autouse=True)
+def _no_gateway_handler_crashed() -> Iterator[None]:
+    """Fail a test during which a route handler of a gateway in this process raised: the gateway
+    answers that as an ordinary Linkis error, which a refusal test would otherwise accept."""
+    mark = HANDLER_ERRORS.mark()
+    yield
+    crashed = HANDLER_ERRORS.since(mark)
+    if crashed:
+        pytest.fail(f"{len(crashed)} gateway handler(s) raised during the test:\n" + "\n".join(crashed))
 
 
 @pytest.fixture(scope="session")

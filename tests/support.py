@@ -11,14 +11,14 @@ from typing import Any, Callable
 from linkis_magic.local.server import LocalLinkis
 
 
-def count(gateway: LocalLinkis, suffix: str, since: int = 0) -> int:
-    """Requests after the first ``since`` whose path ends with ``suffix``."""
-    return sum(1 for record in gateway.requests[since:] if record.path.endswith(suffix))
+def count(gateway: LocalLinkis, suffix: str, since: int = 1) -> int:
+    """Requests since the mark ``since`` (``gateway.mark()``) whose path ends with ``suffix``."""
+    return sum(1 for record in gateway.requests_since(since) if record.path.endswith(suffix))
 
 
-def kills(gateway: LocalLinkis, since: int = 0) -> list[dict]:
-    """Query strings of the kill requests after the first ``since`` requests."""
-    return [record.query for record in gateway.requests[since:] if record.path.endswith("/kill")]
+def kills(gateway: LocalLinkis, since: int = 1) -> list[dict]:
+    """Query strings of the kill requests since the mark ``since``."""
+    return [record.query for record in gateway.requests_since(since) if record.path.endswith("/kill")]
 
 
 def wait_for(predicate: Callable[[], Any], timeout: float = 15.0) -> None:

@@ -8,12 +8,16 @@ that authenticates (§2), records the request for tests, consults the fault hook
 
 from __future__ import annotations
 
+import itertools
 import json
+import logging
+import threading
 import time
+import traceback
 import uuid
 from collections import deque
 from dataclasses import dataclass, field, replace
-from typing import Any, Awaitable, Callable, Mapping, Protocol, Sequence
+from typing import Any, Awaitable, Callable, Iterator, Mapping, Protocol, Sequence
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -50,6 +54,7 @@ PROGRESS_NOT_FOUND = ("The job corresponding to the ID is empty, and the corresp
 TASK_NOT_FOUND = ("The corresponding job was not found, or there may be no permission to view the job"
                   "(没有找到对应的job，也可能是没有查看该job的权限)")
 KILLED = "Successfully killed the job(成功kill了job)"
+JAVA_LONG_MAX = 2**63 - 1
 KILL_FAILED = "An exception occurred while killing the job, kill failed(kill job的时候出现了异常，kill失败) with error:"
 #: ``data.stack`` of that refusal (``Message.error(msg, t)`` adds the throwable's stack trace).
 KILL_REFUSED_STACK = (
@@ -58,6 +63,43 @@ KILL_REFUSED_STACK = (
     "(QueryPersistenceEngine.java:110)\n"
     "\tat org.apache.linkis.entrance.persistence.QueryPersistenceEngine.updateIfNeeded(QueryPersistenceEngine.java:140)\n"
     "\tat org.apache.linkis.entrance.restful.EntranceRestfulApi.kill(EntranceRestfulApi.java:926)\n")
+
+
+class HandlerErrors:
+    """Unexpected exceptions raised in route handlers (the newest 100), numbered as they come, and
+    logged: ``mark()`` then ``since(mark)`` gives those raised in between."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._count = 0
+        self._recent: deque[tuple[int, str]] = deque(maxlen=100)
+
+    def add(self, text: str) -> None:
+        with self._lock:
+            self._count += 1
+            self._recent.append((self._count, text))
+        LOGGER.error("local Linkis handler failed: %s", text)
+
+    def mark(self) -> int:
+        with self._lock:
+            return self._count
+
+    def since(self, mark: int) -> list[str]:
+        with self._lock:
+            return [text for number, text in self._recent if number > mark]
+
+    def take(self, mark: int) -> list[str]:
+        """``since(mark)``, forgotten: for a test that makes a handler fail on purpose."""
+        with self._lock:
+            taken = [text for number, text in self._recent if number > mark]
+            self._recent = deque(((n, t) for n, t in self._recent if n <= mark), maxlen=100)
+            return taken
+
+
+LOGGER = logging.getLogger("linkis_magic.local")
+#: Every gateway of this process reports its handlers' crashes here (tests/conftest.py fails a
+#: test during which one happened, as pytest-httpserver's ``check()`` does).
+HANDLER_ERRORS = HandlerErrors()
 
 
 @dataclass(frozen=True)
@@ -69,6 +111,7 @@ class RequestRecord:
     query: dict
     user: str | None
     at: float = 0.0  # time.monotonic() when it arrived
+    seq: int = 0  # its number among the gateway's requests, from 1
 
 
 #: Query parameters that carry secrets (login accepts them in the query, §2.1): never recorded.
@@ -163,6 +206,7 @@ class Gateway:
     settings: LinkisSettings = field(default_factory=LinkisSettings)
     faults: Faults = field(default_factory=NoFaults)
     requests: deque = field(default_factory=lambda: deque(maxlen=100_000))
+    _numbers: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
     def endpoint(self, handler: Handler, *, public: bool = False, session_only: bool = False):
         """Wrap ``handler(request, user)`` with auth, request recording, faults and error envelopes.
@@ -173,7 +217,7 @@ class Gateway:
         async def run(request: Request) -> Response:
             user, refusal = self._identify(request, session_only)
             self.requests.append(RequestRecord(request.method, request.url.path, _recordable(request.query_params), user,
-                                               time.monotonic()))
+                                               time.monotonic(), next(self._numbers)))
             injected = await self.faults.intercept(request, user)
             if injected is not None:
                 return injected
@@ -196,8 +240,12 @@ class Gateway:
             method = request.url.path if error.status == MessageStatus.NOT_LOGGED_IN else api_method(request)
             return error.response(method, self.port)
         except Exception as error:  # noqa: BLE001 - Linkis answers any other failure as status 1 (§1)
+            # A bug of this gateway, not a refusal: answered as Linkis's catchIt does, and kept,
+            # so that no test passes on a crash that looked like an ordinary error.
+            HANDLER_ERRORS.add(f"{request.method} {request.url.path}: {traceback.format_exc()}")
             return envelope(None, {"errorMsg": {"level": 2, "errCode": None, "desc": str(error)}},
-                            f"{type(error).__name__}: {error}", MessageStatus.ERROR)
+                            f"operation failed(操作失败)s！the reason(原因)：{type(error).__name__}: {error}",
+                            MessageStatus.ERROR)
 
     def _identify(self, request: Request, session_only: bool) -> tuple[str | None, GatewayError | None]:
         """The caller, by token headers (or cookies) first, then the session cookie (§2)."""
@@ -245,13 +293,27 @@ def check_code_size(code: str) -> None:
 
 
 def int_param(request: Request, name: str, default: int) -> int:
+    """A Long query parameter (Spring refuses what does not parse as one)."""
     value = request.query_params.get(name)
     if value is None or value == "":
         return default
-    try:
-        return int(value)
-    except ValueError:
-        raise GatewayError(f"Parameter {name} must be an integer, got {value!r}") from None
+    number = java_long(value.removeprefix("-"))
+    if number is None:
+        raise GatewayError(f"Parameter {name} must be an integer, got {value!r}")
+    return -number if value.startswith("-") else number
+
+
+def task_number(text: str) -> int | None:
+    """``text`` as a taskID: a non-negative Java Long, or None."""
+    return java_long(text)
+
+
+def java_long(text: str) -> int | None:
+    """Plain ASCII digits that fit a Java Long, as a number; None for anything else."""
+    if not (text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if number <= JAVA_LONG_MAX else None
 
 
 # -- /user (§2) ----------------------------------------------------------------------------
@@ -458,10 +520,10 @@ class EntranceRoutes:
 
     async def _history_row(self, request: Request, user: str) -> dict | None:
         """The ``taskID`` fallback of status and kill (§4.3, §4.6)."""
-        task_id = request.query_params.get("taskID", "")
-        if not task_id.isdigit():
+        task_id = task_number(request.query_params.get("taskID", ""))
+        if task_id is None:
             return None
-        return await run_in_threadpool(self.entrance.store.get, int(task_id), user)
+        return await run_in_threadpool(self.entrance.store.get, task_id, user)
 
     async def log(self, request: Request, user: str) -> Response:
         exec_id = request.path_params["exec_id"]
@@ -509,7 +571,8 @@ class EntranceRoutes:
         if owner is not None:
             return {"method": method, "status": 1, "data": {},
                     "message": f"You have no permission to kill this job, excecute by user:{owner}"}
-        if task_id.isdigit() and await run_in_threadpool(self.entrance.force_kill, int(task_id), user):
+        number = task_number(task_id)
+        if number is not None and await run_in_threadpool(self.entrance.force_kill, number, user):
             return {"method": method, "status": 0, "message": "Forced Kill task (强制杀死任务)", "data": {}}
         return {"method": method, "status": 1, "message": KILL_LOOKUP_FAILED, "data": {}}
 
@@ -553,10 +616,10 @@ class HistoryRoutes:
         self.settings = gateway.settings
 
     async def get(self, request: Request, user: str) -> Response:
-        task_id = request.path_params["task_id"]
+        task_id = task_number(request.path_params["task_id"])  # a Long path variable (§7.1)
         row = None
-        if task_id.isdigit():  # a waiting client's poll: answered from memory while the job is recent
-            row = self.store.recent(int(task_id), user) or await run_in_threadpool(self.store.get, int(task_id), user)
+        if task_id is not None:  # a waiting client's poll: answered from memory while the job is recent
+            row = self.store.recent(task_id, user) or await run_in_threadpool(self.store.get, task_id, user)
         if row is None:
             raise GatewayError(TASK_NOT_FOUND)
         # brief=true exists on master only; releases ignore it (§7.1). /get never sends the code.

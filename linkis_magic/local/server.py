@@ -100,8 +100,18 @@ class LocalLinkis:
 
     @property
     def requests(self) -> list[RequestRecord]:
-        """Every request served so far (oldest first)."""
+        """The requests served so far, oldest first (the newest 100,000)."""
         return list(self.gateway.requests) if self.gateway else []
+
+    def mark(self) -> int:
+        """A mark for :meth:`requests_since`: the number the next request will get."""
+        records = self.gateway.requests if self.gateway else ()
+        return records[-1].seq + 1 if records else 1
+
+    def requests_since(self, mark: int) -> list[RequestRecord]:
+        """The requests served since ``mark`` was taken, oldest first (numbers, not list positions:
+        the log keeps only the newest 100,000, and a restart begins a new one)."""
+        return [record for record in self.requests if record.seq >= mark]
 
     # -- life cycle ------------------------------------------------------------------------
     def start(self) -> "LocalLinkis":

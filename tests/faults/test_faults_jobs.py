@@ -85,7 +85,7 @@ def test_slow_responses(client: LinkisClient, faults: Faults):
 def test_a_session_expiring_mid_job_means_one_more_login(client: LinkisClient, gateway: LocalLinkis,
                                                          faults: Faults):
     job = Job.submit(client, "sleep 0.5; echo done", engine="shell")
-    since = len(gateway.requests)
+    since = gateway.mark()
     rule = faults.expire_sessions(STATUS_POLL)
     job.wait()
     assert rule.fired == 1
@@ -95,7 +95,7 @@ def test_a_session_expiring_mid_job_means_one_more_login(client: LinkisClient, g
 
 def test_an_entrance_that_forgot_its_jobs(client: LinkisClient, gateway: LocalLinkis, faults: Faults):
     rule = faults.forget_jobs()
-    since = len(gateway.requests)
+    since = gateway.mark()
     job, recorder = run_chatty(client)
     assert rule.fired > 0
     assert count(gateway, "/status", since) == 0  # the state comes from job history, not the entrance
@@ -129,7 +129,7 @@ def test_a_kill_still_lands(client: LinkisClient, gateway: LocalLinkis, faults: 
         rule = faults.reset_connections(r"/kill$", times=2)
     else:
         rule = faults.forget_jobs()
-    since = len(gateway.requests)
+    since = gateway.mark()
     outcome = job.kill()
     assert rule.fired >= 1
     assert outcome.status is JobStatus.CANCELLED
@@ -158,12 +158,12 @@ ROWS_SQL = "select id from (select posexplode(split(space(11999), ' ')) as (id, 
 
 
 def open_file_pages(gateway: LocalLinkis, since: int) -> list[str]:
-    return [r.query.get("page") for r in gateway.requests[since:] if r.path.endswith("/openFile")]
+    return [r.query.get("page") for r in gateway.requests_since(since) if r.path.endswith("/openFile")]
 
 
 def test_the_next_page_is_requested_while_the_caller_holds_this_one(client: LinkisClient, gateway: LocalLinkis):
     path = client.run(ROWS_SQL, engine="hive").results[0].path
-    start = len(gateway.requests)
+    start = gateway.mark()
     pages = ResultSet(client, path, page_size=5000).pages()
     first = next(pages)
     wait_for(lambda: open_file_pages(gateway, start) == ["1", "2"], 5.0)

@@ -36,13 +36,13 @@ def test_an_accepted_submit_whose_answer_is_lost_is_found_not_resent(client: Lin
             "spring 500": lambda: faults.spring_error(submit, after=True),
             "html 502": lambda: faults.html_error(submit, 502, after=True),
             "503": lambda: faults.fail(submit, 503, after=True)}[fault]()
-    since = len(gateway.requests)
+    since = gateway.mark()
     job = Job.submit(client, "select 'once' as s", engine="hive")
     assert rule.fired == 1
     assert count(gateway, "/entrance/submit", since) == 1
     # The search looks a day past the client's clock: Linkis's endDate defaults to the job-history
     # host's clock, which may lag the entrance that stamped the job (§7.2).
-    searches = [r.query for r in gateway.requests[since:] if r.path.endswith("/jobhistory/list")]
+    searches = [r.query for r in gateway.requests_since(since) if r.path.endswith("/jobhistory/list")]
     assert searches and all(int(q["endDate"]) > (time.time() + 23 * 3600) * 1000 for q in searches)
     assert jobs_marked(client, job.request_id) == [job.task_id]
     assert job.wait().results[0].to_pandas()["s"].tolist() == ["once"]
@@ -51,7 +51,7 @@ def test_an_accepted_submit_whose_answer_is_lost_is_found_not_resent(client: Lin
 def test_a_submit_that_timed_out_is_found_once_the_gateway_persisted_it(gateway: LocalLinkis, faults: Faults):
     rule = faults.delay(r"/entrance/submit$", 1.5, after=True)
     with LinkisClient(gateway.url, user="alice", token=USERS["alice"]["token"], timeout=(2.0, 0.5)) as client:
-        since = len(gateway.requests)
+        since = gateway.mark()
         job = Job.submit(client, "select 1 as n", engine="hive")
         assert rule.fired == 1
         assert count(gateway, "/entrance/submit", since) == 1
@@ -67,7 +67,7 @@ def test_a_submit_that_never_reached_the_entrance_is_reported_not_resent(
     submit = r"/entrance/submit$"
     rule = faults.fail(submit, 503) if fault == "503" else faults.reset_connections(submit)
     jobs_before = history_size(client)
-    since = len(gateway.requests)
+    since = gateway.mark()
     with pytest.raises(error, match=f"{reason}.*job history shows no job with request id [0-9a-f]{{32}}, "
                                     "so it was not sent again") as info:
         Job.submit(client, "select 1", engine="hive")

@@ -11,9 +11,9 @@ from linkis_magic.protocol import API_PREFIX
 
 
 def test_password_login_then_a_job(client: LinkisClient, local_linkis: LocalLinkis):
-    start = len(local_linkis.requests)
+    start = local_linkis.mark()
     job = client.run("select 1 as one", engine="hive")
-    seen = local_linkis.requests[start:]
+    seen = local_linkis.requests_since(start)
     # The public key first: it says whether the password must be encrypted (§2.1).
     assert [r.path for r in seen[:3]] == [f"{API_PREFIX}/user/publicKey", f"{API_PREFIX}/user/login",
                                           f"{API_PREFIX}/entrance/submit"]
@@ -22,16 +22,16 @@ def test_password_login_then_a_job(client: LinkisClient, local_linkis: LocalLink
 
 
 def test_one_login_serves_many_requests(client: LinkisClient, local_linkis: LocalLinkis):
-    start = len(local_linkis.requests)
+    start = local_linkis.mark()
     client.run("select 1", engine="hive")
     client.run("select 2", engine="hive")
-    assert sum(r.path.endswith("/user/login") for r in local_linkis.requests[start:]) == 1
+    assert sum(r.path.endswith("/user/login") for r in local_linkis.requests_since(start)) == 1
 
 
 def test_token_auth_sends_no_login(token_client: LinkisClient, local_linkis: LocalLinkis):
-    start = len(local_linkis.requests)
+    start = local_linkis.mark()
     job = token_client.run("select 2 as two", engine="spark")
-    seen = local_linkis.requests[start:]
+    seen = local_linkis.requests_since(start)
     assert not any("/user/" in r.path for r in seen)
     assert {r.user for r in seen} == {local_linkis.user}
     assert job.results[0].to_pandas()["two"].tolist() == [2]
@@ -95,7 +95,7 @@ def test_relogin_after_the_gateway_forgot_the_session(tmp_path):
 
 def test_a_token_client_does_not_retry_a_refusal(local_linkis: LocalLinkis):
     with LinkisClient(local_linkis.url, user=local_linkis.user, token="bad") as bad:
-        start = len(local_linkis.requests)
+        start = local_linkis.mark()
         with pytest.raises(LinkisAuthError):
             bad.status("exec_id_unknown")
-        assert len(local_linkis.requests) - start == 1
+        assert len(local_linkis.requests_since(start)) == 1

@@ -93,7 +93,7 @@ def test_non_envelope_answers(faulty_client: LinkisClient, faults, inject, expec
 def test_gets_retry_through_503s(faulty_client: LinkisClient, faulty_linkis: LocalLinkis, faults):
     job = Job.submit(faulty_client, "select 7 as n", engine="hive")
     faults.fail(r"/jobhistory/\d+/get$", 503, body="busy", times=2, method="GET")
-    start = len(faulty_linkis.requests)
+    start = faulty_linkis.mark()
     job.wait()
     assert count(faulty_linkis, f"/jobhistory/{job.task_id}/get", start) >= 3  # two refused, then answered
     assert job.results[0].to_pandas()["n"].tolist() == [7]
@@ -101,15 +101,15 @@ def test_gets_retry_through_503s(faulty_client: LinkisClient, faulty_linkis: Loc
 
 def test_get_retries_are_capped(faulty_client: LinkisClient, faulty_linkis: LocalLinkis, faults):
     faults.fail(r"/jobhistory/\d+/get$", 503, body="busy", times=100, method="GET")
-    start = len(faulty_linkis.requests)
+    start = faulty_linkis.mark()
     with pytest.raises(LinkisProtocolError, match="HTTP 503"):
         faulty_client.job_info(1)
-    assert len(faulty_linkis.requests) - start == 4  # the first try and three retries
+    assert len(faulty_linkis.requests_since(start)) == 4  # the first try and three retries
 
 
 def test_a_submit_is_never_repeated(faulty_client: LinkisClient, faulty_linkis: LocalLinkis, faults):
     faults.fail(SUBMIT, 503, body="busy", times=5, method="POST")
-    start = len(faulty_linkis.requests)
+    start = faulty_linkis.mark()
     with pytest.raises(LinkisProtocolError, match="HTTP 503"):
         Job.submit(faulty_client, "select 1", engine="hive")
     assert count(faulty_linkis, "/entrance/submit", start) == 1

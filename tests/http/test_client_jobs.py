@@ -186,9 +186,9 @@ def test_a_job_the_entrance_forgot_is_still_waited_for(faulty_client: LinkisClie
 
 def test_no_listener_polls_status_only(local_linkis: LocalLinkis, client: LinkisClient):
     job = Job.submit(client, "sleep 1", engine="shell")
-    start = len(local_linkis.requests)
+    start = local_linkis.mark()
     job.wait()
-    seen = local_linkis.requests[start:]
+    seen = local_linkis.requests_since(start)
     assert {r.path for r in seen} == {f"/api/rest_j/v1/jobhistory/{job.task_id}/get"}
     assert len(seen) >= 5 and all(r.query == {"brief": "true"} for r in seen)  # polls leave the code out
     assert job.info["status"] == "Succeed" and job.info["resultLocation"]  # nothing to read again
@@ -198,7 +198,7 @@ class ListingSeen:
     """At each batch of log lines: how many result listings the gateway had been asked for."""
 
     def __init__(self, gateway: LocalLinkis) -> None:
-        self.gateway, self.start, self.listings = gateway, len(gateway.requests), []
+        self.gateway, self.start, self.listings = gateway, gateway.mark(), []
 
     def on_log(self, job: Job, lines: list[str]) -> None:
         self.listings.append(count(self.gateway, "/getDirFileTrees", self.start))
@@ -212,9 +212,9 @@ def test_results_are_listed_while_the_last_log_read_waits(faulty_client: LinkisC
     seen = ListingSeen(faulty_linkis)
     job.wait(listener=seen, list_results=True)
     assert seen.listings[-1] == 1  # the listing was sent before the late log arrived
-    settled = len(faulty_linkis.requests)
+    settled = faulty_linkis.mark()
     assert job.results[0].text().strip() == "done"
-    assert faulty_linkis.requests[settled:] == []  # its first page was read alongside, too
+    assert faulty_linkis.requests_since(settled) == []  # its first page was read alongside, too
 
 
 TYPED_SQL = """
@@ -248,10 +248,10 @@ def test_twelve_thousand_typed_rows_over_several_pages(token_client: LinkisClien
 def test_limit_and_head_read_only_what_they_need(token_client: LinkisClient, local_linkis: LocalLinkis):
     job = token_client.run(TYPED_SQL, engine="hive")
     result = ResultSet(token_client, job.results[0].path, page_size=5000)
-    start = len(local_linkis.requests)
+    start = local_linkis.mark()
     assert len(result.head_frame()) == 5000 and result.row_count is None
     assert len(result.to_pandas(limit=7000)) == 7000
-    assert sum(r.path.endswith("/openFile") for r in local_linkis.requests[start:]) == 2
+    assert sum(r.path.endswith("/openFile") for r in local_linkis.requests_since(start)) == 2
     assert "more than 5,000 rows × 7 columns" in result._repr_html_()
     assert len(list(result)) == 12000 and "12,000 rows × 7 columns" in result._repr_html_()
 
@@ -282,7 +282,7 @@ def test_interrupt_during_submit_still_kills_the_job(faulty_client: LinkisClient
                                                      faults):
     faults.delay(r"/entrance/submit$", 0.5, method="POST")  # the submit is in flight when the user presses
     timer = threading.Timer(0.2, _thread.interrupt_main)
-    start = len(faulty_linkis.requests)
+    start = faulty_linkis.mark()
     timer.start()
     try:
         with pytest.raises(JobInterrupted) as info:
@@ -292,7 +292,7 @@ def test_interrupt_during_submit_still_kills_the_job(faulty_client: LinkisClient
     task_id = info.value.task_id
     assert task_id is not None and info.value.outcome.startswith(f"killed task {task_id} (Cancelled after ")
     assert faulty_client.job_info(task_id)["status"] == "Cancelled"
-    assert sum(r.path.endswith("/entrance/submit") for r in faulty_linkis.requests[start:]) == 1
+    assert sum(r.path.endswith("/entrance/submit") for r in faulty_linkis.requests_since(start)) == 1
 
 
 def test_the_job_carries_a_client_marker(client: LinkisClient):
@@ -306,9 +306,9 @@ def test_the_log_is_read_often_while_lines_arrive_and_seldom_when_they_stop(clie
     # Four seconds of two lines a second, then eight quiet seconds.
     code = "for i in $(seq 1 8); do echo tick $i; sleep 0.5; done; sleep 8; echo done"
     job = Job.submit(client, code, engine="shell")
-    started, since = time.monotonic(), len(local_linkis.requests)
+    started, since = time.monotonic(), local_linkis.mark()
     job.wait(listener=Recorder())
-    reads = [r.at - started for r in local_linkis.requests[since:] if r.path.endswith(f"/{job.exec_id}/log")]
+    reads = [r.at - started for r in local_linkis.requests_since(since) if r.path.endswith(f"/{job.exec_id}/log")]
     writing = [t for t in reads if 1.5 <= t < 4.0]
     quiet = [t for t in reads if 6.0 <= t < 12.0]
     assert len(writing) >= 3, [round(t, 2) for t in reads]  # a read every 0.7 s while lines arrive

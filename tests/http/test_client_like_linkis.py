@@ -33,7 +33,7 @@ def test_the_end_of_the_log_comes_from_the_entrance_before_the_file_exists(fault
     # see none of the 50 lines (§4.4.1). The entrance still has them.
     faults.delay_log_close(3.0)
     seen = LogLines()
-    since = len(faulty_linkis.requests)
+    since = faulty_linkis.mark()
     faulty_client.run('for i in $(seq 1 50); do echo "row $i"; sleep 0.02; done', engine="shell", listener=seen)
     rows = [line.rsplit(" ", 2)[-2:] for line in seen.lines if " INFO row " in line]
     assert [" ".join(row) for row in rows] == [f"row {i}" for i in range(1, 51)]
@@ -55,7 +55,7 @@ def test_after_the_entrance_forgot_the_job_the_file_is_read_once_it_is_complete(
     faults.forget_jobs()  # live log reads fail too: every line comes from the file
     faults.delay_log_close(1.0)
     seen = LogLines()
-    since = len(faulty_linkis.requests)
+    since = faulty_linkis.mark()
     job = faulty_client.run("echo one; echo two", engine="shell", listener=seen)
     assert CLOSING in seen.lines[-1] and any(line.endswith("INFO one") for line in seen.lines)
     assert count(faulty_linkis, "/filesystem/openLog", since) >= 2  # the first read found no closing line
@@ -85,7 +85,7 @@ def test_the_whole_log_comes_from_the_entrance_while_the_job_runs_and_the_file_a
 def test_killing_a_job_that_just_ended_reports_its_end(faulty_client, faulty_linkis):
     job = Job.submit(faulty_client, "echo done", engine="shell")
     wait_for(lambda: faulty_client.job_info(job.task_id)["status"] == "Succeed")
-    since = len(faulty_linkis.requests)
+    since = faulty_linkis.mark()
     outcome = job.kill()  # this Job has not seen the end: the gateway refuses the kill (§4.6)
     assert len(kills(faulty_linkis, since)) == 1
     assert (outcome.status, outcome.message) == (JobStatus.SUCCEED, f"task {job.task_id} had already ended: Succeed")
@@ -94,7 +94,7 @@ def test_killing_a_job_that_just_ended_reports_its_end(faulty_client, faulty_lin
 def test_a_timeout_that_races_the_end_returns_the_result(faulty_client, faulty_linkis, faults):
     # The kill reaches the entrance 2 s late, after the job ended: Linkis refuses it.
     faults.delay(r"/kill$", 2.0)
-    since = len(faulty_linkis.requests)
+    since = faulty_linkis.mark()
     job = faulty_client.run("sleep 1; echo ok", engine="shell", timeout=0.5)
     assert len(kills(faulty_linkis, since)) == 1
     assert job.status is JobStatus.SUCCEED and job.results[0].text().strip() == "ok"
@@ -103,7 +103,7 @@ def test_a_timeout_that_races_the_end_returns_the_result(faulty_client, faulty_l
 def test_a_history_that_lost_the_end_is_checked_against_the_entrance(faulty_client, faulty_linkis, faults):
     faults.lose_history_updates()
     job = Job.submit(faulty_client, "echo hi", engine="shell")
-    since = len(faulty_linkis.requests)
+    since = faulty_linkis.mark()
     job.wait(poll=PollSchedule(entrance_every=0.5, history_lag=1.0))
     assert faulty_client.job_info(job.task_id)["status"] == "Running"  # history never learnt the end
     assert job.status is JobStatus.SUCCEED and job.results[0].text().strip() == "hi"

@@ -23,9 +23,9 @@ def test_a_job_survives_an_expired_session(tmp_path):
             LinkisClient(gateway.url, user="alice", password="pw-alice") as alice:
         alice.run("select 1", engine="hive")
         time.sleep(SESSION_TIMEOUT * 1.2)
-        start = len(gateway.requests)
+        start = gateway.mark()
         job = alice.run("select 42 as answer", engine="hive")
-        seen = gateway.requests[start:]
+        seen = gateway.requests_since(start)
         submits = [r.user for r in seen if r.path.endswith("/entrance/submit")]
         assert submits == [None, "alice"]
         assert sum(r.path.endswith("/user/login") for r in seen) == 1
@@ -43,7 +43,7 @@ def test_requests_side_by_side_that_find_the_session_gone_log_in_once(tmp_path):
             LinkisClient(gateway.url, user="alice", password="pw-alice") as alice:
         task_id = alice.run("select 1", engine="hive").task_id
         rule = faults.expire_sessions(r"/jobhistory/\d+/get$")
-        start = len(gateway.requests)
+        start = gateway.mark()
         together = threading.Barrier(8)
 
         def reads(_: int) -> list[str]:

@@ -74,7 +74,7 @@ def iopub_until_idle(kc, msg_id: str) -> list[dict]:
 
 def test_stop_button_kills_the_job_and_aborts_the_queued_cell(kernel, local_linkis, history):
     km, kc = kernel
-    before = len(local_linkis.requests)
+    before = local_linkis.mark()
     busy = kc.execute("%%linkis shell\necho started; sleep 30", stop_on_error=True)
     queued = kc.execute("print('must not run')", stop_on_error=True)
     wait_for(lambda: running_shell_jobs(history), "the job to run")
@@ -89,7 +89,7 @@ def test_stop_button_kills_the_job_and_aborts_the_queued_cell(kernel, local_link
 
 def test_kernel_shutdown_kills_a_running_job(kernel, local_linkis, history):
     km, kc = kernel
-    before = len(local_linkis.requests)
+    before = local_linkis.mark()
     kc.execute("%%linkis shell\nsleep 30")
     wait_for(lambda: running_shell_jobs(history), "the job to run")
     task_id = running_shell_jobs(history)[0]["taskID"]

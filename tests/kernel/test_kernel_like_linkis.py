@@ -109,7 +109,7 @@ def test_killing_a_task_that_ended_says_how_it_ended(kc):
 
 def test_a_timeout_that_races_the_end_gives_the_result_not_an_error(kc, gateway, faults):
     faults.delay(r"/kill$", 2.0)  # the kill reaches the entrance after the job ended: refused (§4.6)
-    since = len(gateway.requests)
+    since = gateway.mark()
     reply, text = run(kc, "%%linkis shell --timeout 0.5\nsleep 1; echo made-it")
     assert len(kills(gateway, since)) == 1
     assert reply["status"] == "ok", reply

@@ -52,7 +52,7 @@ def test_50_concurrent_jobs_from_5_users(gateway: LocalLinkis):
         outcomes = list(pool.map(lambda n: one_job(gateway, n), range(JOBS)))
     seconds = time.monotonic() - started
     print(f"\nload: {JOBS} jobs from 5 users in {seconds:.1f} s ({JOBS / seconds:.1f} jobs/s), "
-          f"{len(gateway.requests)} requests")
+          f"{len(gateway.requests_since(1))} requests")
     assert len({task_id for _, task_id, *_ in outcomes}) == JOBS
     for number, (user, _task, streamed, value, whole) in enumerate(outcomes):
         assert streamed == whole.splitlines()  # every line once, in order

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import signal
 import socket
 
@@ -10,6 +12,7 @@ import requests
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from linkis_magic.local.app import HANDLER_ERRORS
 from linkis_magic.local.auth import default_user
 from linkis_magic.local.server import GatewayStartError, LocalLinkis
 
@@ -106,3 +109,18 @@ def test_a_failed_start_releases_the_data_dir(tmp_path):
     (tmp_path / "linkis.db").rmdir()
     with make(data_dir=tmp_path):  # neither the lock nor the port is still held
         pass
+
+
+def test_a_handler_that_crashes_is_answered_as_linkis_does_and_recorded(scripted_linkis: LocalLinkis):
+    # Answered as Linkis's catchIt answers any other exception (§1), and kept for the test run
+    # to fail on (tests/conftest.py), so that no refusal test passes on a crash.
+    async def broken(request, user):
+        raise RuntimeError("a bug in a handler")
+
+    mark = HANDLER_ERRORS.mark()
+    request = Request({"type": "http", "method": "GET", "path": "/crash", "query_string": b"", "headers": []})
+    body = json.loads(asyncio.run(scripted_linkis.gateway.endpoint(broken, public=True)(request)).body)
+    assert body["status"] == 1 and body["message"] == ("operation failed(操作失败)s！the reason(原因)："
+                                                       "RuntimeError: a bug in a handler")
+    crashed = HANDLER_ERRORS.take(mark)
+    assert len(crashed) == 1 and "RuntimeError: a bug in a handler" in crashed[0]

@@ -129,7 +129,7 @@ def test_failure_ends_the_cell_in_error_with_a_short_message(ip, capsys):
 
 
 def test_timeout_kills_the_job_and_says_so(ip, local_linkis, history):
-    before = len(local_linkis.requests)
+    before = local_linkis.mark()
     with pytest.raises(JobTimeout, match="did not finish in time") as info:
         run(ip, "shell --timeout 1", "sleep 20")
     assert [k.get("taskID") for k in kills(local_linkis, before)] == [str(info.value.task_id)]
@@ -138,7 +138,7 @@ def test_timeout_kills_the_job_and_says_so(ip, local_linkis, history):
 
 def test_a_timeout_set_with_config_kills_the_job_too(ip, local_linkis, history):
     magics = ip.magics_manager.registry["LinkisMagics"]
-    before = len(local_linkis.requests)
+    before = local_linkis.mark()
     magics.timeout = 1.0
     try:
         with pytest.raises(JobTimeout) as info:

@@ -33,7 +33,7 @@ def run_interrupted(ip, interrupter: Interrupter) -> tuple[JobInterrupted, objec
 
 
 def test_interrupt_while_running_kills_the_job_once(ip, slow_linkis, history):
-    before = len(slow_linkis.requests)
+    before = slow_linkis.mark()
     progress = count(slow_linkis, "/progress")  # read only while the job is Running
     error, out = run_interrupted(ip, Interrupter(lambda: count(slow_linkis, "/progress") > progress))
     assert kills(slow_linkis, before) == [{"taskID": str(error.task_id)}]
@@ -46,7 +46,7 @@ def test_interrupt_while_running_kills_the_job_once(ip, slow_linkis, history):
 
 def test_a_second_interrupt_during_the_kill_does_not_leave_the_job_running(ip, slow_linkis,
                                                                           history):
-    before = len(slow_linkis.requests)
+    before = slow_linkis.mark()
     progress = count(slow_linkis, "/progress")
     interrupter = Interrupter(lambda: count(slow_linkis, "/progress") > progress,
                               lambda: len(kills(slow_linkis, before)) == 1)
@@ -57,7 +57,7 @@ def test_a_second_interrupt_during_the_kill_does_not_leave_the_job_running(ip, s
 
 
 def test_an_interrupt_during_submit_kills_the_job_once_its_id_is_known(ip, slow_linkis, history):
-    before = len(slow_linkis.requests)
+    before = slow_linkis.mark()
     submits = count(slow_linkis, "/entrance/submit")
     error, _ = run_interrupted(ip, Interrupter(
         lambda: count(slow_linkis, "/entrance/submit") > submits))

@@ -56,7 +56,7 @@ def test_kill_stops_a_running_task(ip, local_linkis, history):
     from linkis_magic.job import Job
 
     job = Job.submit(history, "sleep 20", engine="shell")
-    before = len(local_linkis.requests)
+    before = local_linkis.mark()
     _, shown = line(ip, f"kill {job.task_id}")
     assert shown.startswith(f"killed task {job.task_id} (Cancelled after ")
     assert kills(local_linkis, before) == [{"taskID": str(job.task_id)}]
@@ -123,7 +123,7 @@ def test_shutdown_kills_jobs_still_running_and_is_idempotent(local_linkis, histo
     from linkis_magic.job import Job
 
     job = magic.submit(Job, history, parse_cell("shell", "sleep 20"), make_view("quiet"))
-    before = len(local_linkis.requests)
+    before = local_linkis.mark()
     magic.shutdown()
     magic.shutdown()
     assert kills(local_linkis, before) == [{"taskID": str(job.task_id)}]
