@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: install system-deps demo test test-fast notebooks lab local bench clean
+.PHONY: install system-deps demo lint test test-fast notebooks lab local bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +35,11 @@ demo: install
 NBVAL := --nbval --nbval-current-env --nbval-cell-timeout=120 \
 	--nbval-sanitize-with notebooks/nbval-sanitize.cfg
 
-test: install system-deps
+# One style: ruff, configured in pyproject.toml.
+lint: install
+	$(VENV)/bin/ruff check .
+
+test: install system-deps lint
 	$(PY) -m pytest -p no:cacheprovider -ra tests notebooks $(NBVAL)
 
 # Everything but the browser tests, for a quick loop while developing.

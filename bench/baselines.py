@@ -18,8 +18,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
 import requests
 
@@ -155,7 +156,7 @@ def naive_frame(api: PlainLinkis, path: str, page_size: int = CLI_PAGE_SIZE) -> 
         page += 1
 
 
-def install_sdk(timeout: float = 180.0) -> tuple[Optional[Path], str]:
+def install_sdk(timeout: float = 180.0) -> tuple[Path | None, str]:
     """``(directory, "")`` holding linkis-python-sdk 0.2.0, or ``(None, why not)``.
 
     Installed with pip ``--target`` into a temporary directory outside the repository and run

@@ -20,11 +20,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from IPython.utils.capture import capture_output  # noqa: E402
-
 from baselines import PlainLinkis, cli_wait, java_sdk_wait  # noqa: E402
 from harness import Bench, Row, ipython_shell, median, now_ms  # noqa: E402
+from IPython.utils.capture import capture_output  # noqa: E402
 from kernel import Kernel  # noqa: E402
+
 from linkis_magic.client import LinkisClient  # noqa: E402
 
 #: 50 jobs 8 ms apart from 0.9 s: their ends fall at evenly spread phases of the ~90 ms polls.

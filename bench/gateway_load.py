@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from baselines import PlainLinkis, java_sdk_wait  # noqa: E402
 from harness import EXTRA_USERS, Bench, LiveView, Row, child_main, median, percentile, run_child  # noqa: E402
+
 from linkis_magic.client import LinkisClient  # noqa: E402
 from linkis_magic.errors import JobFailed  # noqa: E402
 from linkis_magic.job import Job  # noqa: E402

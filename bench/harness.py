@@ -14,9 +14,10 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional, Sequence
+from typing import Any
 
 from linkis_magic.client import LinkisClient
 from linkis_magic.local.auth import default_user
@@ -36,10 +37,10 @@ class Row:
     bench: str
     figure: float
     unit: str
-    baseline: Optional[float]
+    baseline: float | None
     baseline_name: str
     target: str
-    passed: Optional[bool]
+    passed: bool | None
     compare: str = "ratio"  # "ratio" (figure / baseline) or "difference" (figure - baseline)
     samples: list[float] = field(default_factory=list)
     baseline_samples: list[float] = field(default_factory=list)
@@ -71,7 +72,7 @@ def percentile(values: Sequence[float], share: float) -> float:
     return float(ordered[int(rank) - 1])
 
 
-def fmt(value: Optional[float], unit: str) -> str:
+def fmt(value: float | None, unit: str) -> str:
     if value is None or value != value:  # None or NaN: nothing measured
         return "—"
     digits = 0 if abs(value) >= 100 else 1 if abs(value) >= 10 else 2
@@ -90,14 +91,14 @@ class Bench:
         users = {default_user(): {}, **{name: {} for name in EXTRA_USERS}}
         self.gateway = LocalLinkis(users=users)  # in a temporary directory, removed when it stops
 
-    def start(self) -> "Bench":
+    def start(self) -> Bench:
         self.gateway.start()
         return self
 
     def stop(self) -> None:
         self.gateway.stop()
 
-    def __enter__(self) -> "Bench":
+    def __enter__(self) -> Bench:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -107,10 +108,10 @@ class Bench:
     def url(self) -> str:
         return self.gateway.url
 
-    def token(self, user: Optional[str] = None) -> str:
+    def token(self, user: str | None = None) -> str:
         return self.gateway.credentials(user or self.gateway.user)[1]
 
-    def client(self, user: Optional[str] = None) -> LinkisClient:
+    def client(self, user: str | None = None) -> LinkisClient:
         """Our client for ``user`` (token auth: no login request, §2.2)."""
         name = user or self.gateway.user
         return LinkisClient(self.url, user=name, token=self.token(name))
@@ -126,7 +127,7 @@ class Bench:
                 "password": self.gateway.password, **extra}
 
 
-def run_child(script: str, config: dict, *, env: Optional[dict] = None, timeout: float = 300.0) -> dict:
+def run_child(script: str, config: dict, *, env: dict | None = None, timeout: float = 300.0) -> dict:
     """Run ``bench/<script> --child`` with ``config`` as JSON on stdin; its last stdout line is JSON.
 
     Client-side measurements that must not share the gateway's interpreter (its GIL, its heap

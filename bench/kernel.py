@@ -13,13 +13,13 @@ import queue
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
-
-from jupyter_client.manager import start_new_kernel
+from typing import Any
 
 from harness import Bench
+from jupyter_client.manager import start_new_kernel
 
 TIMEOUT = 120.0
 
@@ -92,7 +92,7 @@ class Kernel:
         self.manager.shutdown_kernel(now=True)
         self._home.cleanup()
 
-    def __enter__(self) -> "Kernel":
+    def __enter__(self) -> Kernel:
         return self
 
     def __exit__(self, *exc: Any) -> None:

@@ -12,15 +12,15 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from IPython.utils.capture import capture_output  # noqa: E402
-
 from baselines import PlainLinkis, java_sdk_wait  # noqa: E402
 from harness import Bench, LiveView, Row, ipython_shell, median, now_ms  # noqa: E402
+from IPython.utils.capture import capture_output  # noqa: E402
+
 from linkis_magic.errors import JobInterrupted  # noqa: E402
 from linkis_magic.job import Job  # noqa: E402
 
@@ -37,7 +37,7 @@ class Interrupt:
     Whether it runs is asked through a session of its own, not the one being measured.
     """
 
-    def __init__(self, bench: Bench, task_id: Callable[[], Optional[int]], delay: float) -> None:
+    def __init__(self, bench: Bench, task_id: Callable[[], int | None], delay: float) -> None:
         self.sent_ms = 0.0
         self.failure = ""
         self._main = threading.main_thread().ident
@@ -45,10 +45,10 @@ class Interrupt:
         self._thread = threading.Thread(target=self._fire, args=(task_id, delay), daemon=True)
         self._thread.start()
 
-    def _running(self, task_id: Optional[int]) -> bool:
+    def _running(self, task_id: int | None) -> bool:
         return task_id is not None and self._watcher.job_info(task_id)["status"] == "Running"
 
-    def _fire(self, task_id: Callable[[], Optional[int]], delay: float) -> None:
+    def _fire(self, task_id: Callable[[], int | None], delay: float) -> None:
         deadline = time.monotonic() + 20
         try:
             while not self._running(task_id()):

@@ -19,10 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from IPython.utils.capture import capture_output  # noqa: E402
-
 from baselines import PlainLinkis, java_sdk_wait, naive_frame  # noqa: E402
 from harness import Bench, Row, ipython_shell, median  # noqa: E402
+from IPython.utils.capture import capture_output  # noqa: E402
 
 PROCESSES = 5
 CELLS = 7

@@ -17,6 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from baselines import PlainLinkis, cli_wait, java_sdk_wait  # noqa: E402
 from harness import Bench, LiveView, Row, median  # noqa: E402
+
 from linkis_magic.job import Job  # noqa: E402
 
 #: Job length in seconds -> how many times it runs (the short ones repeat while the long one runs).

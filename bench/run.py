@@ -17,9 +17,9 @@ import platform
 import sys
 import time
 import traceback
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Optional, Sequence
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -69,7 +69,7 @@ def run_one(name: str, bench: Bench) -> list[Row]:
         return [Row(name, float("nan"), "", None, "", "—", False, note=f"failed: {error!r}")]
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("benches", nargs="*", help=f"benches to run (default: all of {', '.join(BENCHES)})")
     names = parser.parse_args(argv).benches or list(BENCHES)

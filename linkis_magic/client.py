@@ -16,8 +16,9 @@ import os
 import re
 import threading
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Optional, Union
+from typing import Any
 
 import orjson
 import requests
@@ -37,12 +38,17 @@ from .errors import (
     ResultNotDisplayable,
 )
 from .job import REQUEST_MARKER, Job
-from .results import decode_page, is_result_file, result_index, rows_array
 from .protocol import (
-    API_PREFIX, KEEP_NULL, OWNER_CHECK_ERR_CODE, TOKEN_CODE_HEADER, TOKEN_USER_HEADER, MessageStatus,
+    API_PREFIX,
+    KEEP_NULL,
+    OWNER_CHECK_ERR_CODE,
+    TOKEN_CODE_HEADER,
+    TOKEN_USER_HEADER,
+    MessageStatus,
 )
+from .results import decode_page, is_result_file, result_index, rows_array
 
-Timeout = Union[float, tuple[float, float]]
+Timeout = float | tuple[float, float]
 
 #: Seconds between searches of job history for a job whose submit lost its answer on the way
 #: back (reset, timeout): the gateway may still be persisting it (§4.1 persists, then answers).
@@ -63,11 +69,11 @@ def _decode(content: bytes) -> Any:
 class Envelope:
     """A Linkis response: ``{method, status, message, data}`` (§1)."""
 
-    method: Optional[str]
+    method: str | None
     status: int
     message: str
     data: dict
-    http_status: Optional[int] = None
+    http_status: int | None = None
 
 
 def parse_envelope(http_status: int, body: Any, where: str = "") -> Envelope:
@@ -135,7 +141,7 @@ def _is_read_timeout(error: requests.exceptions.RequestException) -> bool:
     return isinstance(reason, ReadTimeoutError)
 
 
-def _connect_failed(error: Optional[BaseException]) -> bool:
+def _connect_failed(error: BaseException | None) -> bool:
     # Refused, unresolvable, timed out while connecting, or a TLS handshake that failed: the
     # request never left this machine. urllib3 reports these as a (wrapped) ConnectTimeoutError.
     if isinstance(error, (requests.exceptions.ConnectTimeout, requests.exceptions.SSLError)):
@@ -151,7 +157,7 @@ def _may_have_arrived(error: LinkisError) -> bool:
     return isinstance(error, (LinkisConnectionError, LinkisTimeoutError)) and not _connect_failed(error.__cause__)
 
 
-def _request_marker(task: Mapping[str, Any]) -> Optional[str]:
+def _request_marker(task: Mapping[str, Any]) -> str | None:
     """The request marker a job-history task's ``sourceJson`` carries (a JSON string, §7.1)."""
     try:
         source = json.loads(task.get("sourceJson") or "{}")
@@ -190,16 +196,16 @@ class LinkisClient:
 
     def __init__(
         self,
-        url: Optional[str] = None,
-        user: Optional[str] = None,
-        password: Optional[str] = None,
-        token: Optional[str] = None,
+        url: str | None = None,
+        user: str | None = None,
+        password: str | None = None,
+        token: str | None = None,
         *,
         timeout: Timeout = (5.0, 60.0),
         verify: bool = True,
-        ca_bundle: Optional[str] = None,
+        ca_bundle: str | None = None,
         creator: str = DEFAULT_CREATOR,
-        versions: Optional[Mapping[str, str]] = None,
+        versions: Mapping[str, str] | None = None,
         retries: int = 3,
     ) -> None:
         if not url:
@@ -218,7 +224,7 @@ class LinkisClient:
         self._login_lock = threading.Lock()
         self._session = self._make_session(retries, ca_bundle or verify)
 
-    def _make_session(self, retries: int, verify: Union[bool, str]) -> requests.Session:
+    def _make_session(self, retries: int, verify: bool | str) -> requests.Session:
         session = requests.Session()
         # The environment is read here, once: with trust_env requests re-reads every *_proxy
         # variable and looks for ~/.netrc on each request, a third of a status call's CPU on a
@@ -259,7 +265,7 @@ class LinkisClient:
         """Close the pooled connections."""
         self._session.close()
 
-    def __enter__(self) -> "LinkisClient":
+    def __enter__(self) -> LinkisClient:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -399,7 +405,7 @@ class LinkisClient:
                           "not sent again (see %linkis jobs before running it again)",
                           http_status=error.http_status) from error
 
-    def find_job(self, request_id: str, *, creator: Optional[str] = None, page_size: int = 50) -> Optional[dict]:
+    def find_job(self, request_id: str, *, creator: str | None = None, page_size: int = 50) -> dict | None:
         """The job-history task of this user whose ``source`` carries ``request_id``, or None.
 
         Only the newest ``page_size`` jobs are searched (``/jobhistory/list`` is newest first, §7.2).
@@ -416,7 +422,7 @@ class LinkisClient:
         """``POST /entrance/execute``, the 0.x format (§4.2) -> ``{"execID", "taskID"}``."""
         return self._call("POST", "/entrance/execute", json=payload)
 
-    def status(self, exec_id: str, task_id: Optional[int] = None) -> str:
+    def status(self, exec_id: str, task_id: int | None = None) -> str:
         """The entrance's cached state; with ``task_id`` it falls back to job history (§4.3)."""
         params = {"taskID": task_id} if task_id is not None else None
         return self._call("GET", f"/entrance/{exec_id}/status", params=params)["status"]
@@ -433,7 +439,7 @@ class LinkisClient:
         params = {"fromLine": from_line, "size": size}
         return self._call("GET", f"/entrance/{exec_id}/log", params=params)
 
-    def kill(self, exec_id: str, task_id: Optional[int] = None) -> dict:
+    def kill(self, exec_id: str, task_id: int | None = None) -> dict:
         """``GET /entrance/{execID}/kill`` (§4.6); ``task_id`` lets an evicted job be killed."""
         params = {"taskID": task_id} if task_id is not None else None
         return self._call("GET", f"/entrance/{exec_id}/kill", params=params)
@@ -495,7 +501,7 @@ class LinkisClient:
         code: str,
         engine: str = "hive",
         *,
-        timeout: Optional[float] = None,
+        timeout: float | None = None,
         listener: Any = None,
         **submit_options: Any,
     ) -> Job:

@@ -7,8 +7,8 @@ Linkis routes a job by ``labels.engineType`` = ``<engine>-<version>`` and runs i
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping, Optional
 
 from .errors import UnknownEngineError
 from .protocol import DEFAULT_VERSIONS, HEARTBEAT_CREATORS  # DEFAULT_VERSIONS: re-exported
@@ -39,7 +39,7 @@ class EngineSpec:
     run_type: str  # executionContent.runType: "py"
 
 
-def resolve_engine(name: str, versions: Optional[Mapping[str, str]] = None) -> EngineSpec:
+def resolve_engine(name: str, versions: Mapping[str, str] | None = None) -> EngineSpec:
     """Resolve ``hive``, ``pyspark``, ``spark-3.4.4``, ... to labels.
 
     ``versions`` maps a Linkis engine type (``spark``, not ``pyspark``) to its version and

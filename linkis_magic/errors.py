@@ -11,7 +11,7 @@ stopped cell still ends in error and "Run All" stops there.
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 
 class LinkisError(Exception):
@@ -21,10 +21,10 @@ class LinkisError(Exception):
         self,
         message: str,
         *,
-        err_code: Optional[int] = None,
-        method: Optional[str] = None,
-        stack: Optional[str] = None,
-        http_status: Optional[int] = None,
+        err_code: int | None = None,
+        method: str | None = None,
+        stack: str | None = None,
+        http_status: int | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -85,11 +85,11 @@ class JobFailed(LinkisError):
         self,
         message: str,
         *,
-        task_id: Optional[int],
+        task_id: int | None,
         status: Any,
-        err_code: Optional[int] = None,
-        err_desc: Optional[str] = None,
-        log_tail: Optional[list[str]] = None,
+        err_code: int | None = None,
+        err_desc: str | None = None,
+        log_tail: list[str] | None = None,
     ) -> None:
         super().__init__(message, err_code=err_code)
         self.task_id = task_id
@@ -112,7 +112,7 @@ class JobTimeout(JobFailed, TimeoutError):
 class JobInterrupted(KeyboardInterrupt):
     """The user interrupted a job (Ctrl-C or the stop button); the job was killed."""
 
-    def __init__(self, task_id: Optional[int], outcome: str) -> None:
+    def __init__(self, task_id: int | None, outcome: str) -> None:
         super().__init__(f"interrupted: {outcome}")
         self.task_id = task_id
         self.outcome = outcome

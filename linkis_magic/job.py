@@ -15,8 +15,9 @@ import concurrent.futures
 import contextlib
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Mapping, Optional
+from typing import TYPE_CHECKING, Any
 
 from .engines import EngineSpec, resolve_engine, user_creator
 from .errors import (
@@ -32,8 +33,8 @@ from .errors import (
 )
 from .logs import ENTRANCE_GONE, LogFollower, whole_log
 from .protocol import JobStatus
-from .schedule import PollSchedule, Poller, Read
 from .results import ResultSet, result_index
+from .schedule import Poller, PollSchedule, Read
 
 if TYPE_CHECKING:
     from .client import LinkisClient
@@ -62,7 +63,7 @@ _TRANSIENT = (LinkisConnectionError, LinkisTimeoutError, LinkisProtocolError)
 class KillOutcome:
     """What a kill achieved: the state confirmed (None if unknown) and after how long."""
 
-    status: Optional[JobStatus]
+    status: JobStatus | None
     seconds: float
     message: str
 
@@ -92,12 +93,12 @@ def build_payload(
     user_creator_label: str,
     request_id: str,
     *,
-    run_type: Optional[str] = None,
-    variables: Optional[Mapping[str, Any]] = None,
-    startup: Optional[Mapping[str, Any]] = None,
-    runtime: Optional[Mapping[str, Any]] = None,
-    labels: Optional[Mapping[str, Any]] = None,
-    source: Optional[Mapping[str, Any]] = None,
+    run_type: str | None = None,
+    variables: Mapping[str, Any] | None = None,
+    startup: Mapping[str, Any] | None = None,
+    runtime: Mapping[str, Any] | None = None,
+    labels: Mapping[str, Any] | None = None,
+    source: Mapping[str, Any] | None = None,
 ) -> dict:
     """The ``POST /entrance/submit`` body (§4.1).
 
@@ -163,12 +164,12 @@ class Job:
 
     def __init__(
         self,
-        client: "LinkisClient",
-        exec_id: Optional[str],
+        client: LinkisClient,
+        exec_id: str | None,
         task_id: int,
         *,
-        spec: Optional[EngineSpec] = None,
-        request_id: Optional[str] = None,
+        spec: EngineSpec | None = None,
+        request_id: str | None = None,
     ) -> None:
         self.client = client
         self.exec_id = exec_id
@@ -178,18 +179,18 @@ class Job:
         self.status = JobStatus.INITED
         self.progress = 0.0
         self.stages: list[dict] = []
-        self.info: Optional[dict] = None
+        self.info: dict | None = None
         self._started = time.monotonic()
-        self._ended: Optional[float] = None
+        self._ended: float | None = None
         self._log = LogFollower(client, exec_id)  # where the log reads are; the ERROR tail
-        self._results: Optional[list[ResultSet]] = None
+        self._results: list[ResultSet] | None = None
         self._done = False
         #: What the user should know about how the job ended that no state says (a log that may
         #: be incomplete, a job history that lost the job's end); views show them.
         self.notes: list[str] = []
-        self._entrance_end: Optional[tuple[JobStatus, float]] = None  # (state, when the entrance said it)
+        self._entrance_end: tuple[JobStatus, float] | None = None  # (state, when the entrance said it)
         self._wants_results = False  # the caller of wait() reads the results next
-        self._ahead: Optional[concurrent.futures.Future] = None  # their listing, started early
+        self._ahead: concurrent.futures.Future | None = None  # their listing, started early
 
     def __repr__(self) -> str:
         return f"<Job task {self.task_id} {self.status.value}>"
@@ -204,13 +205,13 @@ class Job:
     @classmethod
     def submit(
         cls,
-        client: "LinkisClient",
+        client: LinkisClient,
         code: str,
         engine: str = "hive",
         *,
-        creator: Optional[str] = None,
+        creator: str | None = None,
         **options: Any,
-    ) -> "Job":
+    ) -> Job:
         """Submit ``code`` to ``engine`` (``hive``, ``pyspark``, ``spark-3.4.4``, ...).
 
         ``creator`` overrides the client's; ``options`` are ``run_type``, ``variables``,
@@ -230,7 +231,7 @@ class Job:
         return cls(client, ids["execID"], int(ids["taskID"]), spec=spec, request_id=request_id)
 
     @classmethod
-    def _interrupted_submit(cls, client: "LinkisClient", future: concurrent.futures.Future,
+    def _interrupted_submit(cls, client: LinkisClient, future: concurrent.futures.Future,
                             spec: EngineSpec, request_id: str) -> JobInterrupted:
         try:
             ids = _await_shielded(future, bound=_request_bound(client))
@@ -242,7 +243,7 @@ class Job:
         return job._interrupt()
 
     @classmethod
-    def attach(cls, client: "LinkisClient", task_id: int) -> "Job":
+    def attach(cls, client: LinkisClient, task_id: int) -> Job:
         """A job submitted earlier (for example before a kernel restart), from job history."""
         info = client.job_info(task_id)
         job = cls(client, info.get("strongerExecId"), int(task_id))
@@ -254,14 +255,14 @@ class Job:
 
     # -- waiting -----------------------------------------------------------------------------
 
-    def wait(self, timeout: Optional[float] = None, listener: Any = None,
-             poll: PollSchedule = PollSchedule(), *, list_results: bool = False) -> "Job":
+    def wait(self, timeout: float | None = None, listener: Any = None,
+             poll: PollSchedule = PollSchedule(), *, list_results: bool = False) -> Job:
         """Poll until the job ends; return self on Succeed.
 
         ``list_results`` lists the result sets (``results``) and reads each one's first page
         while the end is being confirmed and the rest of the log read, for a caller that reads
-        them next anyway (a log whose closing line says Success starts it at once). Raises ``JobFailed`` (Failed, Cancelled,
-        Timeout), ``JobTimeout`` after ``timeout`` seconds (the job is killed) or
+        them next anyway (a log whose closing line says Success starts it at once). Raises
+        ``JobFailed`` (Failed, Cancelled, Timeout), ``JobTimeout`` after ``timeout`` seconds (the job is killed) or
         ``JobInterrupted`` on Ctrl-C (the job is killed).
         """
         events = _Events(listener)
@@ -282,7 +283,7 @@ class Job:
             raise self._failure()
         return self
 
-    def _follow(self, events: _Events, schedule: PollSchedule, deadline: Optional[float]) -> None:
+    def _follow(self, events: _Events, schedule: PollSchedule, deadline: float | None) -> None:
         """Read what the poller says, a tick at a time, until job history (or, if history lost
         the end, the entrance, §4.3) says the job ended."""
         reader = bool(self.exec_id)
@@ -494,7 +495,7 @@ class Job:
         """Kill from a worker thread, shielded from further presses: one that lands before the
         wait for the kill has begun (a busy machine, two quick presses) waits for the same kill."""
         bound = _request_bound(self.client) + 10.0
-        future: Optional[concurrent.futures.Future] = None
+        future: concurrent.futures.Future | None = None
         while True:
             try:
                 future = future or _WORKERS.submit(self.kill)
@@ -510,7 +511,7 @@ class Job:
         self._ended = time.monotonic()
         return JobInterrupted(self.task_id, outcome.message)
 
-    def _time_out(self, events: _Events) -> Optional[JobTimeout]:
+    def _time_out(self, events: _Events) -> JobTimeout | None:
         """Kill a job that ran out of time; None if it turned out to have succeeded."""
         try:
             outcome = self.kill()
@@ -546,7 +547,7 @@ class Job:
         return self._results
 
 
-def _moves_on(current: JobStatus, seen: Optional[JobStatus]) -> bool:
+def _moves_on(current: JobStatus, seen: JobStatus | None) -> bool:
     """Whether a state read in the log is news: a later state, or a retry (§6)."""
     if seen is None or seen is current or current.is_terminal:
         return False
@@ -554,7 +555,7 @@ def _moves_on(current: JobStatus, seen: Optional[JobStatus]) -> bool:
     return seen is JobStatus.WAIT_FOR_RETRY or order.index(seen) > order.index(current)
 
 
-def _request_bound(client: "LinkisClient") -> float:
+def _request_bound(client: LinkisClient) -> float:
     """The longest one request to ``client`` can take (connect + read timeout)."""
     timeout = client.timeout
     return float(sum(timeout)) if isinstance(timeout, tuple) else 2.0 * float(timeout)

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import collections
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from .errors import LinkisConnectionError, LinkisProtocolError, LinkisRequestError, LinkisTimeoutError
 from .protocol import LOG_ALL, LOG_CLOSING_MARK, LOG_ERROR, LOG_MILESTONES, LOG_SUCCESS_MARK, JobStatus, split_log
@@ -53,7 +54,7 @@ class LogRead:
     complete: bool = True  # False: a log file without its closing line, used as it was
 
 
-def read_entrance(client: "LinkisClient", exec_id: str, from_line: int = 1) -> LogRead:
+def read_entrance(client: LinkisClient, exec_id: str, from_line: int = 1) -> LogRead:
     """Every line the entrance has from ``from_line`` on, a page of 10,000 at a time.
 
     Raises an :data:`ENTRANCE_GONE` error when the entrance no longer serves the job.
@@ -70,7 +71,7 @@ def read_entrance(client: "LinkisClient", exec_id: str, from_line: int = 1) -> L
             return read
 
 
-def read_persisted(client: "LinkisClient", log_path: str, waits: Sequence[float] = PERSISTED_LOG_WAITS,
+def read_persisted(client: LinkisClient, log_path: str, waits: Sequence[float] = PERSISTED_LOG_WAITS,
                    sleep: Callable[[float], None] = time.sleep) -> LogRead:
     """The log file through ``openLog``, read again after each of ``waits`` while it lacks the
     closing line; after the last wait it is used as it is, marked incomplete (a job lost to an
@@ -83,13 +84,13 @@ def read_persisted(client: "LinkisClient", log_path: str, waits: Sequence[float]
     return _open_log(client, log_path)
 
 
-def _open_log(client: "LinkisClient", log_path: str) -> LogRead:
+def _open_log(client: LinkisClient, log_path: str) -> LogRead:
     log = client.open_log(log_path)
     return LogRead([line for line in log_lines(log) if line.strip()], log_lines(log, LOG_ERROR),
                    complete=LOG_CLOSING_MARK in log[LOG_ALL])
 
 
-def whole_log(client: "LinkisClient", exec_id: str | None, log_path: str | None, ended: bool) -> LogRead:
+def whole_log(client: LinkisClient, exec_id: str | None, log_path: str | None, ended: bool) -> LogRead:
     """A job's whole log: from the entrance while the job runs, from the file once it ended
     (the entrance again while the file is not complete yet, §4.4.3)."""
     if not ended and exec_id:
@@ -124,7 +125,7 @@ class LogFollower:
     """Follows one job's log as a live view does: the next line to ask for, what was shown, the
     ERROR tail, and the reads that came back short, to fill in from the log file at the end."""
 
-    def __init__(self, client: "LinkisClient", exec_id: str | None) -> None:
+    def __init__(self, client: LinkisClient, exec_id: str | None) -> None:
         self.client = client
         self.exec_id = exec_id
         self.next_line = 1  # lines are 1-based (§4.4)

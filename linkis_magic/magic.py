@@ -323,9 +323,10 @@ def last_table(results: Sequence[Any], limit: int | None) -> Any:
 def start_local(data_dir: str) -> Any:
     """The embedded local Linkis, started on first use and announced once."""
     if not _LOCAL_SERVERS:
-        from linkis_magic.local.server import LocalLinkis  # lazily: it imports the server stack
-
-        from linkis_magic.local.server import GatewayStartError
+        from linkis_magic.local.server import (
+            GatewayStartError,
+            LocalLinkis,  # lazily: it imports the server stack
+        )
 
         path = Path(os.path.expanduser(data_dir))
         path.mkdir(parents=True, exist_ok=True)

@@ -91,7 +91,7 @@ class JobStatus(str, enum.Enum):
         return self in TERMINAL_STATES
 
     @classmethod
-    def parse(cls, value: str) -> "JobStatus":
+    def parse(cls, value: str) -> JobStatus:
         """Map a server string to a state; unknown strings raise ``ValueError``."""
         return cls(value)
 

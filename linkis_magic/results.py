@@ -30,8 +30,9 @@ import contextlib
 import decimal
 import html
 import re
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -83,12 +84,12 @@ def base_type(data_type: Any) -> str:
     return str(data_type or "string").split("(", 1)[0].strip().lower()
 
 
-def _nulls_to_none(cells: "pa.Array") -> "pa.Array":
+def _nulls_to_none(cells: pa.Array) -> pa.Array:
     """``"NULL"`` cells of a typed column (Linkis's default ``nullValue``, §8.2) as Arrow nulls."""
     return pc.if_else(pc.equal(cells, _NULL), pa.scalar(None, pa.string()), cells)
 
 
-def _integers(cells: "pa.Array") -> Any:
+def _integers(cells: pa.Array) -> Any:
     import pandas as pd
 
     try:  # exact: no float detour, so 2**63-1 survives
@@ -99,7 +100,7 @@ def _integers(cells: "pa.Array") -> Any:
     return pd.arrays.IntegerArray(pc.fill_null(values, 0).to_numpy(), mask)
 
 
-def _floats(cells: "pa.Array") -> Any:
+def _floats(cells: pa.Array) -> Any:
     # Linkis prints infinity with the JVM locale's sign, "∞" (StorageUtils.doubleToString, §8.2).
     cells = pc.replace_substring(cells, "∞", "inf")
     try:
@@ -109,12 +110,12 @@ def _floats(cells: "pa.Array") -> Any:
     return values.to_numpy(zero_copy_only=False)  # nulls -> NaN
 
 
-def _decimals(cells: "pa.Array") -> Any:
+def _decimals(cells: pa.Array) -> Any:
     # Python Decimals, not Arrow's: the declared precision is not always sent ("decimal").
     return np.array([None if v is None else decimal.Decimal(v) for v in cells.to_pylist()], dtype=object)
 
 
-def _booleans(cells: "pa.Array") -> Any:
+def _booleans(cells: pa.Array) -> Any:
     import pandas as pd
 
     values = pc.cast(cells, pa.bool_())  # "true"/"false"/"1"/"0", any case
@@ -122,7 +123,7 @@ def _booleans(cells: "pa.Array") -> Any:
     return pd.arrays.BooleanArray(pc.fill_null(values, False).to_numpy(zero_copy_only=False), mask)
 
 
-def _datetimes(cells: "pa.Array") -> Any:
+def _datetimes(cells: pa.Array) -> Any:
     import pandas as pd
 
     with contextlib.suppress(pa.ArrowInvalid):  # the common case, at a tenth of the cost below
@@ -136,11 +137,11 @@ def _datetimes(cells: "pa.Array") -> Any:
         return pd.to_datetime(cells.to_pandas(), format="ISO8601").to_numpy()
 
 
-def _strings(cells: "pa.Array") -> Any:
+def _strings(cells: pa.Array) -> Any:
     return cells.to_pandas()
 
 
-_CONVERTERS: dict[frozenset, Callable[["pa.Array"], Any]] = {
+_CONVERTERS: dict[frozenset, Callable[[pa.Array], Any]] = {
     frozenset(_INTEGER): _integers,
     frozenset(_FLOAT): _floats,
     frozenset(_DECIMAL): _decimals,
@@ -149,7 +150,7 @@ _CONVERTERS: dict[frozenset, Callable[["pa.Array"], Any]] = {
 }
 
 
-def convert_column(cells: Union[Sequence[Any], "pa.Array", "pa.ChunkedArray"], data_type: Any) -> Any:
+def convert_column(cells: Sequence[Any] | pa.Array | pa.ChunkedArray, data_type: Any) -> Any:
     """Type one column of string cells by its Linkis ``dataType`` (see the module table)."""
     if not isinstance(cells, (pa.Array, pa.ChunkedArray)):
         cells = pa.array(cells, type=pa.string())
@@ -178,7 +179,7 @@ _PAGE_SCHEMA = pa.schema([
 _PAGE_PARSE = pa_json.ParseOptions(explicit_schema=_PAGE_SCHEMA, unexpected_field_behavior="infer")
 
 
-def _plain_json_types(data_type: "pa.DataType") -> bool:
+def _plain_json_types(data_type: pa.DataType) -> bool:
     """Whether Arrow inferred only what JSON itself has (text, integers, booleans, nulls, lists,
     objects): a string it took for a timestamp, or an integer too big for int64 that it made a
     float, must not come back changed."""
@@ -224,7 +225,7 @@ def decode_page(content: bytes, fallback: Callable[[bytes], Any]) -> Any:
     return body
 
 
-def rows_array(rows: Any) -> "pa.ListArray":
+def rows_array(rows: Any) -> pa.ListArray:
     """``fileContent`` as an Arrow array of rows, each a ``list<string>`` of cells.
 
     Rows parsed by :func:`decode_page` pass through; JSON lists are converted (cells that are not
@@ -245,13 +246,13 @@ def rows_array(rows: Any) -> "pa.ListArray":
         return pa.array([[None if c is None else str(c) for c in row] for row in rows], type=pa.list_(pa.string()))
 
 
-def _columns(rows: "pa.ListArray", width: int) -> list["pa.Array"]:
+def _columns(rows: pa.ListArray, width: int) -> list[pa.Array]:
     """Rows of cells -> one Arrow array per column, transposed in C++, not Python."""
     cells, total = rows.flatten(), len(rows) * width
     return [cells.take(pa.array(np.arange(j, total, width))) for j in range(width)]
 
 
-def to_frame(columns: Sequence[dict], rows: Any) -> "pd.DataFrame":
+def to_frame(columns: Sequence[dict], rows: Any) -> pd.DataFrame:
     """A typed DataFrame from ``openFile`` metadata and ``fileContent`` rows (JSON lists or
     :func:`rows_array`'s Arrow array).
 
@@ -269,7 +270,7 @@ def to_frame(columns: Sequence[dict], rows: Any) -> "pd.DataFrame":
     return frame
 
 
-def _check_page(columns: Any, rows: "pa.ListArray") -> None:
+def _check_page(columns: Any, rows: pa.ListArray) -> None:
     if not isinstance(columns, list) or not all(isinstance(c, dict) for c in columns):
         raise LinkisProtocolError(f"result page metadata is not a list of columns: {str(columns)[:80]!r}")
     if columns and len(rows):  # no columns: a text result's lines
@@ -285,7 +286,7 @@ class ResultSet:
     the rest, and a ``limit`` stops reading early.
     """
 
-    def __init__(self, client: "LinkisClient", path: str, index: int = 0,
+    def __init__(self, client: LinkisClient, path: str, index: int = 0,
                  page_size: int = DEFAULT_PAGE_SIZE) -> None:
         if not 0 < page_size <= MAX_PAGE_SIZE:
             raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}: {page_size}")
@@ -293,8 +294,8 @@ class ResultSet:
         self.path = path
         self.index = index
         self.page_size = page_size
-        self._first: Optional[dict] = None
-        self._row_count: Optional[int] = None
+        self._first: dict | None = None
+        self._row_count: int | None = None
 
     # -- pages -------------------------------------------------------------------------------
 
@@ -306,7 +307,7 @@ class ResultSet:
             self._first = page
         return page
 
-    def pages(self, limit: Optional[int] = None) -> Iterator["pa.ListArray"]:
+    def pages(self, limit: int | None = None) -> Iterator[pa.ListArray]:
         """Pages of rows until a short or empty page (§8.2) or ``limit``: Arrow arrays whose
         items are rows, each a ``list<string>`` of cells (``to_pylist()`` gives Python lists).
 
@@ -316,7 +317,7 @@ class ResultSet:
         if limit is not None and limit <= 0:
             return
         number, seen = 1, 0
-        pool: Optional[ThreadPoolExecutor] = None
+        pool: ThreadPoolExecutor | None = None
         try:
             page = self._page(1)
             while True:
@@ -360,7 +361,7 @@ class ResultSet:
         return list(metadata) if isinstance(metadata, list) else []  # text results: "NULL" (§8.2)
 
     @property
-    def row_count(self) -> Optional[int]:
+    def row_count(self) -> int | None:
         """Total rows, once known (after the last page was read, or a short first page)."""
         if self._row_count is None:
             first = self._page(1)["fileContent"]
@@ -370,11 +371,11 @@ class ResultSet:
 
     # -- data --------------------------------------------------------------------------------
 
-    def head_frame(self) -> "pd.DataFrame":
+    def head_frame(self) -> pd.DataFrame:
         """The first page as a typed DataFrame: enough to display, one request."""
         return to_frame(self.columns, self._page(1)["fileContent"])
 
-    def to_pandas(self, limit: Optional[int] = None) -> "pd.DataFrame":
+    def to_pandas(self, limit: int | None = None) -> pd.DataFrame:
         """All rows (or the first ``limit``) as a typed DataFrame."""
         import pandas as pd
 

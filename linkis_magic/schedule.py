@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Optional
 
 
 class Read(enum.Enum):
@@ -51,8 +50,9 @@ class PollSchedule:
     every 80 ms: the log, whose milestone lines also give the state (§6), but history once at
     0.3 s for the paths a finished job's results are read from, and history again for the end)
     and a quiet 60 s job under one a second; a job writing two lines a second is read every
-    0.7 s, so a line reaches the view in about 0.35 s at the median, at 2.4 requests a second. Linkis's Java SDK reads three times a
-    second and shows a line 0.5 s after it was written at the median (§11.1).
+    0.7 s, so a line reaches the view in about 0.35 s at the median, at 2.4 requests a second.
+    Linkis's Java SDK reads three times a second and shows a line 0.5 s after it was written at
+    the median (§11.1).
     """
 
     fast: float = 0.08
@@ -90,7 +90,7 @@ class Poller:
         self._status_gap = schedule.fast
         self._log_gap = schedule.log_busy
         self._lines_at = -1e9  # when a log read last brought lines
-        self._hinted: Optional[float] = None  # when an answer first hinted that the job ended
+        self._hinted: float | None = None  # when an answer first hinted that the job ended
 
     def next(self) -> tuple[float, Read]:
         """``(when, what)``: the monotonic time of the next read and what it reads."""

@@ -7,7 +7,7 @@ a test at a gateway; ``magic_shell`` is an in-process IPython shell with fresh m
 
 from __future__ import annotations
 
-from typing import Callable, Iterator, Optional
+from collections.abc import Callable, Iterator
 
 import pytest
 from IPython.testing import globalipapp
@@ -46,7 +46,7 @@ def linkis_env(monkeypatch, tmp_path) -> Callable[..., None]:
     (and kernels this test starts) read, with an empty config file so that no developer's own
     profiles leak in. Undone after the test."""
 
-    def point(url: str, user: str, *, password: Optional[str] = None, token: Optional[str] = None) -> None:
+    def point(url: str, user: str, *, password: str | None = None, token: str | None = None) -> None:
         for name in ENV_VARS:
             monkeypatch.delenv(name, raising=False)
         config = tmp_path / "config.toml"

@@ -6,7 +6,8 @@ Imported as ``tests.support`` (the repository root is on ``sys.path`` in every t
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from linkis_magic.local.server import LocalLinkis
 

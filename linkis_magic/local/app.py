@@ -16,8 +16,9 @@ import time
 import traceback
 import uuid
 from collections import deque
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Awaitable, Callable, Iterator, Mapping, Protocol, Sequence
+from typing import Any, Protocol
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -32,7 +33,13 @@ from linkis_magic.local.logs import DEFAULT_LOG_SIZE, openlog_array, to_array
 from linkis_magic.local.settings import LinkisSettings
 from linkis_magic.local.variables import VariableError, substitute
 from linkis_magic.protocol import (
-    API_PREFIX, DEFAULT_VERSIONS, HTTP_STATUS, SESSION_COOKIE, TOKEN_CODE_HEADER, TOKEN_USER_HEADER, JobStatus,
+    API_PREFIX,
+    DEFAULT_VERSIONS,
+    HTTP_STATUS,
+    SESSION_COOKIE,
+    TOKEN_CODE_HEADER,
+    TOKEN_USER_HEADER,
+    JobStatus,
     MessageStatus,
 )
 
@@ -61,7 +68,8 @@ KILL_REFUSED_STACK = (
     "org.apache.linkis.entrance.exception.QueryFailedException: errCode: 20011 ,desc: Request jobHistory failed\n"
     "\tat org.apache.linkis.entrance.persistence.QueryPersistenceEngine.sendToJobHistoryAndRetry"
     "(QueryPersistenceEngine.java:110)\n"
-    "\tat org.apache.linkis.entrance.persistence.QueryPersistenceEngine.updateIfNeeded(QueryPersistenceEngine.java:140)\n"
+    "\tat org.apache.linkis.entrance.persistence.QueryPersistenceEngine.updateIfNeeded"
+    "(QueryPersistenceEngine.java:140)\n"
     "\tat org.apache.linkis.entrance.restful.EntranceRestfulApi.kill(EntranceRestfulApi.java:926)\n")
 
 
@@ -216,8 +224,9 @@ class Gateway:
         """
         async def run(request: Request) -> Response:
             user, refusal = self._identify(request, session_only)
-            self.requests.append(RequestRecord(request.method, request.url.path, _recordable(request.query_params), user,
-                                               time.monotonic(), next(self._numbers)))
+            record = RequestRecord(request.method, request.url.path, _recordable(request.query_params), user,
+                                   time.monotonic(), next(self._numbers))
+            self.requests.append(record)
             injected = await self.faults.intercept(request, user)
             if injected is not None:
                 return injected
@@ -326,8 +335,8 @@ class UserRoutes:
 
     async def login(self, request: Request, user: str | None) -> Response:
         if user is not None:
-            return envelope(None, {"userName": user},
-                            f"{user} already logged in, please log out before signing in(已经登录，请先退出再进行登录)！")
+            return envelope(None, {"userName": user}, f"{user} already logged in, please log out before signing "
+                                                      "in(已经登录，请先退出再进行登录)！")
         body = await read_json(request) if request.method == "POST" else {}
         name = str(body.get("userName") or request.query_params.get("userName") or "").strip()
         password = str(body.get("password") or body.get("passwdEncrypt") or request.query_params.get("password")
@@ -579,8 +588,8 @@ class EntranceRoutes:
     def _kill_refused(self, task_id: int, recorded: JobStatus) -> str:
         """The entrance's answer when job history refused to turn an ended job Cancelled (§4.6)."""
         history = (f"QueryException: errCode: 120001 ,desc: jobId:{task_id}，oldStatus(在数据库中的task状态为)："
-                   f"{recorded.value}, newStatus(更新的task状态为)：Cancelled，update failed(更新失败)！ ,ip: 127.0.0.1 "
-                   f",port: {self.gateway.port} ,serviceKind: {PUBLIC_SERVICE}")
+                   f"{recorded.value}, newStatus(更新的task状态为)：Cancelled，update failed(更新失败)！ "
+                   f",ip: 127.0.0.1 ,port: {self.gateway.port} ,serviceKind: {PUBLIC_SERVICE}")
         return (f"{KILL_FAILED}errCode: 20011 ,desc: Request jobHistory failed,because:{history} (请求jobHistory失败) "
                 f",ip: 127.0.0.1 ,port: {self.gateway.port} ,serviceKind: {ENTRANCE_SERVICE}")
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 
 from linkis_magic.local.settings import LINKIS_VERSIONS, LinkisSettings
 from linkis_magic.protocol import API_PREFIX
@@ -55,7 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def banner(gateway: "LocalLinkis") -> str:
+def banner(gateway: LocalLinkis) -> str:
     """What a newcomer needs to connect: URL, user, password, token."""
     return "\n".join([
         f"Local Linkis gateway: {gateway.url}  (API: {gateway.url}{API_PREFIX})",

@@ -32,21 +32,25 @@ import re
 import socket
 import struct
 import threading
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Awaitable, Callable, Optional
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from linkis_magic.local.app import (
-    KILL_LOOKUP_FAILED, PROGRESS_NOT_FOUND, STATUS_LOOKUP_FAILED, api_method, envelope,
+    KILL_LOOKUP_FAILED,
+    PROGRESS_NOT_FOUND,
+    STATUS_LOOKUP_FAILED,
+    api_method,
+    envelope,
 )
 from linkis_magic.local.logs import level_index
 from linkis_magic.protocol import LOG_ALL, MessageStatus
 
 #: ``action(request, response)``: the response to send instead (None: let the gateway answer);
 #: ``response`` is the gateway's own when the rule acts after it, else None.
-Action = Callable[[Request, Optional[Response]], Awaitable[Optional[Response]]]
+Action = Callable[[Request, Response | None], Awaitable[Response | None]]
 
 #: Entrance endpoints that only work while the entrance holds the job in memory (§4.3-§4.6).
 _ENTRANCE_JOB = re.compile(r"/entrance/[^/]+/(status|log|progress|progressWithResource|kill|pause)$")
@@ -57,8 +61,8 @@ class Rule:
     """One scripted fault."""
 
     path: re.Pattern
-    method: Optional[str]
-    times: Optional[int]
+    method: str | None
+    times: int | None
     after: bool
     action: Action
     fired: int = 0
@@ -76,7 +80,7 @@ class JobRule:
 
     kind: str
     value: float
-    times: Optional[int]
+    times: int | None
     fired: int = 0
 
 
@@ -89,74 +93,74 @@ class Faults:
         self._lock = threading.Lock()
 
     # -- scripting -------------------------------------------------------------------------
-    def fail(self, path: str, status: int = 503, *, times: Optional[int] = 1, method: Optional[str] = None,
+    def fail(self, path: str, status: int = 503, *, times: int | None = 1, method: str | None = None,
              after: bool = False, body: str = "Service Unavailable") -> Rule:
         """Answer with HTTP ``status`` and a plain-text ``body`` (a load balancer's error page)."""
-        async def answer(request: Request, response: Optional[Response]) -> Response:
+        async def answer(request: Request, response: Response | None) -> Response:
             return Response(body, status_code=status, media_type="text/plain")
         return self._add(path, method, times, after, answer)
 
-    def spring_error(self, path: str, *, times: Optional[int] = 1, method: Optional[str] = None,
+    def spring_error(self, path: str, *, times: int | None = 1, method: str | None = None,
                      after: bool = False) -> Rule:
         """HTTP 500 with Spring's default error JSON instead of an envelope (§1, issue #2642)."""
-        async def answer(request: Request, response: Optional[Response]) -> Response:
+        async def answer(request: Request, response: Response | None) -> Response:
             return JSONResponse({"timestamp": 1704067200000, "path": request.url.path, "status": 500,
                                  "error": "Internal Server Error", "message": "", "requestId": "5f3a1b2c"},
                                 status_code=500)
         return self._add(path, method, times, after, answer)
 
-    def html_error(self, path: str, status: int = 502, *, times: Optional[int] = 1, method: Optional[str] = None,
+    def html_error(self, path: str, status: int = 502, *, times: int | None = 1, method: str | None = None,
                    after: bool = False) -> Rule:
         """An HTML error page, as a proxy in front of the gateway sends."""
-        async def answer(request: Request, response: Optional[Response]) -> Response:
+        async def answer(request: Request, response: Response | None) -> Response:
             return HTMLResponse(f"<html><head><title>{status}</title></head><body><h1>{status} Bad Gateway"
                                 "</h1><hr><center>nginx</center></body></html>", status_code=status)
         return self._add(path, method, times, after, answer)
 
-    def reset_connections(self, path: str, *, times: Optional[int] = 1, method: Optional[str] = None,
+    def reset_connections(self, path: str, *, times: int | None = 1, method: str | None = None,
                           after: bool = False) -> Rule:
         """Close the connection with a TCP reset instead of answering."""
         return self._add(path, method, times, after, _reset)
 
-    def delay(self, path: str, seconds: float, *, times: Optional[int] = 1, method: Optional[str] = None,
+    def delay(self, path: str, seconds: float, *, times: int | None = 1, method: str | None = None,
               after: bool = False) -> Rule:
         """Hold the request ``seconds`` before (or, ``after``, once) the gateway handles it."""
-        async def stall(request: Request, response: Optional[Response]) -> Optional[Response]:
+        async def stall(request: Request, response: Response | None) -> Response | None:
             await asyncio.sleep(seconds)
             return response
         return self._add(path, method, times, after, stall)
 
-    def expire_sessions(self, path: str = r"/(entrance|jobhistory|filesystem)/", *, times: Optional[int] = 1,
-                        method: Optional[str] = None) -> Rule:
+    def expire_sessions(self, path: str = r"/(entrance|jobhistory|filesystem)/", *, times: int | None = 1,
+                        method: str | None = None) -> Rule:
         """Drop every session ticket just before a matching request (session timeout, §2.1)."""
-        async def expire(request: Request, response: Optional[Response]) -> None:
+        async def expire(request: Request, response: Response | None) -> None:
             # This request was already let in; the next one with the old cookie gets a 401.
             request.app.state.gateway.auth.forget_sessions()
         return self._add(path, method, times, False, expire)
 
-    def forget_jobs(self, *, times: Optional[int] = None) -> Rule:
+    def forget_jobs(self, *, times: int | None = None) -> Rule:
         """The entrance no longer holds any job (evicted, or a restarted entrance, §4.3):
         status and kill work only with ``taskID``; log, progress and pause fail."""
-        async def forget(request: Request, response: Optional[Response]) -> Optional[Response]:
+        async def forget(request: Request, response: Response | None) -> Response | None:
             kind = request.url.path.rsplit("/", 1)[-1]
             if kind in ("status", "kill") and request.query_params.get("taskID", "").isdigit():
                 return None  # the gateway answers from job history / force-kills (§4.3, §4.6)
             return envelope(api_method(request), {}, _FORGOTTEN.get(kind, PROGRESS_NOT_FOUND), MessageStatus.ERROR)
         return self._add(_ENTRANCE_JOB.pattern, None, times, False, forget)
 
-    def empty_log(self, *, times: Optional[int] = 1) -> Rule:
+    def empty_log(self, *, times: int | None = 1) -> Rule:
         """``"log": ""`` instead of the 4-string array, as the entrance's reader errors give (§4.4)."""
-        async def empty(request: Request, response: Optional[Response]) -> Response:
+        async def empty(request: Request, response: Response | None) -> Response:
             from_line = int(request.query_params.get("fromLine") or 0)
             return envelope(api_method(request), {"log": "", "execID": request.path_params.get("exec_id"),
                                                   "fromLine": from_line})
         return self._add(r"/entrance/[^/]+/log$", "GET", times, False, empty)
 
-    def lose_lines_at_flushes(self, every: int = 500, *, times: Optional[int] = None) -> Rule:
+    def lose_lines_at_flushes(self, every: int = 500, *, times: int | None = None) -> Rule:
         """Live log reads that straddle a cache flush lose the first line after it, but still
         count it in ``fromLine``: what Linkis's ``LoopArray`` bookkeeping does to reads that span
         its 500-line pushes to the file (§4.4.2). The file keeps every line."""
-        async def lose(request: Request, response: Optional[Response]) -> Response:
+        async def lose(request: Request, response: Response | None) -> Response:
             body = json.loads(response.body)
             data = body.get("data") or {}
             log, first = data.get("log"), int(request.query_params.get("fromLine") or 1)
@@ -172,9 +176,9 @@ class Faults:
             return JSONResponse(body, status_code=response.status_code)
         return self._add(r"/entrance/[^/]+/log$", "GET", times, True, lose)
 
-    def progress_as_text(self, suffix: str = "f", *, times: Optional[int] = None) -> Rule:
+    def progress_as_text(self, suffix: str = "f", *, times: int | None = None) -> Rule:
         """Progress as a string with a suffix (``"1.0f"``), on the entrance and in job history (§4.5, §4.6)."""
-        async def stringify(request: Request, response: Optional[Response]) -> Response:
+        async def stringify(request: Request, response: Response | None) -> Response:
             body = json.loads(response.body)
             data = body.get("data") or {}
             holder = data.get("task") if isinstance(data.get("task"), dict) else data
@@ -183,12 +187,12 @@ class Faults:
             return JSONResponse(body, status_code=response.status_code)
         return self._add(r"/(entrance/[^/]+/progress|jobhistory/\d+/get)$", "GET", times, True, stringify)
 
-    def lose_history_updates(self, *, times: Optional[int] = 1) -> "JobRule":
+    def lose_history_updates(self, *, times: int | None = 1) -> JobRule:
         """The entrance's update of job history at a job's end is lost (publicservice down through
         the entrance's retries, §4.3): history says Running for ever; the entrance knows the end."""
         return self._add_job_rule("history", 0.0, times)
 
-    def delay_log_close(self, seconds: float, *, times: Optional[int] = 1) -> "JobRule":
+    def delay_log_close(self, seconds: float, *, times: int | None = 1) -> JobRule:
         """The entrance closes an ended job ``seconds`` after history shows its end, instead of
         the usual moment: its log file stays incomplete that long (§4.4.1)."""
         return self._add_job_rule("close", seconds, times)
@@ -199,13 +203,13 @@ class Faults:
             self._rules.clear()
             self._job_rules.clear()
 
-    def _add(self, path: str, method: Optional[str], times: Optional[int], after: bool, action: Action) -> Rule:
+    def _add(self, path: str, method: str | None, times: int | None, after: bool, action: Action) -> Rule:
         rule = Rule(re.compile(path), method, times, after, action)
         with self._lock:
             self._rules.append(rule)
         return rule
 
-    def _take(self, request: Request, after: bool) -> Optional[Rule]:
+    def _take(self, request: Request, after: bool) -> Rule | None:
         with self._lock:
             for rule in self._rules:
                 if rule.matches(request, after):
@@ -215,13 +219,13 @@ class Faults:
                     return rule
         return None
 
-    def _add_job_rule(self, kind: str, value: float, times: Optional[int]) -> "JobRule":
+    def _add_job_rule(self, kind: str, value: float, times: int | None) -> JobRule:
         rule = JobRule(kind, value, times)
         with self._lock:
             self._job_rules.append(rule)
         return rule
 
-    def _take_job_rule(self, kind: str) -> Optional["JobRule"]:
+    def _take_job_rule(self, kind: str) -> JobRule | None:
         with self._lock:
             for rule in self._job_rules:
                 if rule.kind == kind and rule.times != 0:
@@ -235,17 +239,17 @@ class Faults:
     def history_update_lost(self) -> bool:
         return self._take_job_rule("history") is not None
 
-    def log_close_delay(self) -> Optional[float]:
+    def log_close_delay(self) -> float | None:
         rule = self._take_job_rule("close")
         return None if rule is None else rule.value
 
     # -- the gateway's hook (app.Faults) ---------------------------------------------------
-    async def intercept(self, request: Request, user: Optional[str]) -> Optional[Response]:
+    async def intercept(self, request: Request, user: str | None) -> Response | None:
         """Before the gateway: a response to send instead, or None to go on."""
         rule = self._take(request, after=False)
         return None if rule is None else await rule.action(request, None)
 
-    async def after(self, request: Request, user: Optional[str], response: Response) -> Response:
+    async def after(self, request: Request, user: str | None, response: Response) -> Response:
         """After the gateway: the response to send (its own, or the fault's)."""
         rule = self._take(request, after=True)
         return response if rule is None else await rule.action(request, response)
@@ -259,7 +263,7 @@ _FORGOTTEN = {
 }
 
 
-async def _reset(request: Request, response: Optional[Response]) -> Response:
+async def _reset(request: Request, response: Response | None) -> Response:
     """Abort the connection with RST. uvicorn does not hand the transport to the app, but its
     ``receive`` is a bound method of the connection's request cycle, which holds it."""
     cycle = getattr(request.receive, "__self__", None)

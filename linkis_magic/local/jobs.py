@@ -19,11 +19,12 @@ import sqlite3
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 from linkis_magic.local import results
 from linkis_magic.local.auth import path_uri
@@ -327,7 +328,7 @@ class EntranceJob:
 
     def __init__(self, task_id: int, exec_id: str, request: JobRequest, user_dir: Path,
                  log: TaskLog, result_dir: Path, store: JobStore, *,
-                 ended: Callable[["EntranceJob"], None] = lambda job: None,
+                 ended: Callable[[EntranceJob], None] = lambda job: None,
                  lose_update: Callable[[], bool] = lambda: False) -> None:
         self.task_id = task_id
         self.exec_id = exec_id

@@ -21,10 +21,11 @@ import io
 import json
 import math
 import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime, time
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -351,7 +352,8 @@ def prohibited_page(kind: str, settings: LinkisSettings) -> dict:
     col_length, column_size = f"{settings.result_col_length_max:,}", f"{settings.result_column_size_max:,}"
     return {
         "type": kind, "display_prohibited": True,
-        "zh_msg": f"结果集存在字段值字符数超过{col_length}，如需查看全部数据请导出文件或使用字符串截取函数（substring、substr）"
+        "zh_msg": f"结果集存在字段值字符数超过{col_length}，如需查看全部数据请导出文件或使用字符串截取函数"
+                  "（substring、substr）"
                   "截取相关字符即可前端展示数据内容",
         "en_msg": f"There is a field value exceed {col_length} characters or col size exceed {column_size} in the "
                   "result set. If you want to view it, please use the result set export function.",
@@ -464,7 +466,8 @@ class UserFiles:
         if not path.is_file():
             raise FileError(80013, f"File: {path_text} does not exist(文件:{path_text}不存在)")
         if path.stat().st_size > MAX_OPEN_LOG_BYTES:
-            raise FileError(80033, f"The log file exceeds 30MB and is too large and cannot be opened, path : {path_text} "
+            raise FileError(80033, "The log file exceeds 30MB and is too large and cannot be opened, path : "
+                                   f"{path_text} "
                                    f"(日志文件超过30M，文件太大暂不支持打开查看，文件地址：{path_text})")
         return read_log_file(path)
 

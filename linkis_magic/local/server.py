@@ -19,8 +19,9 @@ import socket
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any
 
 import uvicorn
 
@@ -114,7 +115,7 @@ class LocalLinkis:
         return [record for record in self.requests if record.seq >= mark]
 
     # -- life cycle ------------------------------------------------------------------------
-    def start(self) -> "LocalLinkis":
+    def start(self) -> LocalLinkis:
         """Serve from a daemon thread; returns once the port accepts connections."""
         self._server = _ThreadServer(self._prepare())
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]},
@@ -128,7 +129,7 @@ class LocalLinkis:
             time.sleep(0.01)
         return self
 
-    def restart(self) -> "LocalLinkis":
+    def restart(self) -> LocalLinkis:
         """Stop, then start again on the same port and data directory, as a redeployed gateway
         does: history, logs and results stay; sessions and the entrance's memory do not (§2.1, §4.3)."""
         given, self._given_dir = self._given_dir, self.data_dir  # keep a temporary dir across the gap
@@ -231,7 +232,7 @@ class LocalLinkis:
         if self._given_dir is None and self.data_dir is not None:
             shutil.rmtree(self.data_dir, ignore_errors=True)
 
-    def __enter__(self) -> "LocalLinkis":
+    def __enter__(self) -> LocalLinkis:
         return self.start()
 
     def __exit__(self, *exc_info: object) -> None:

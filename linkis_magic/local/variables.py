@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Mapping
 
 #: Language families by runType (§9, Linkis ``CodeAndRunTypeUtils``).
 _FAMILIES = {

@@ -3,7 +3,7 @@ what that gateway received (so a test can show that nothing was sent)."""
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 

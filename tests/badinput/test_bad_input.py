@@ -12,17 +12,19 @@ from pathlib import Path
 
 import pytest
 import requests
-from IPython.core.error import UsageError
 
 from linkis_magic.client import LinkisClient
 from linkis_magic.errors import (
-    InvalidCodeError, LinkisAuthError, LinkisConnectionError, LinkisRequestError, UnknownEngineError,
+    InvalidCodeError,
+    LinkisAuthError,
+    LinkisConnectionError,
+    LinkisRequestError,
+    UnknownEngineError,
 )
 from linkis_magic.job import Job
 from linkis_magic.local.app import MAX_CODE_BYTES
 from linkis_magic.local.server import LocalLinkis
 from linkis_magic.protocol import API_PREFIX, TOKEN_CODE_HEADER, TOKEN_USER_HEADER
-
 from tests.support import LogLines, count
 
 
@@ -186,7 +188,7 @@ def test_proxies_and_no_proxy_come_from_the_environment(local_linkis: LocalLinki
 def test_the_gateway_itself_refuses_code_that_is_not_utf8(local_linkis: LocalLinkis):
     # Another client may send JSON escapes of lone surrogates; the gateway refuses before persisting.
     body = ('{"executionContent": {"code": "select \'\\udcff\'", "runType": "hql"}, '
-            '"labels": {"engineType": "hive-3.1.3", "userCreator": "%s-LINKISMAGIC"}}' % local_linkis.user)
+            f'"labels": {{"engineType": "hive-3.1.3", "userCreator": "{local_linkis.user}-LINKISMAGIC"}}}}')
     answer = requests.post(local_linkis.url + API_PREFIX + "/entrance/submit", data=body, timeout=10,
                            headers={"Content-Type": "application/json", TOKEN_USER_HEADER: local_linkis.user,
                                     TOKEN_CODE_HEADER: local_linkis.token}).json()

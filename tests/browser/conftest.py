@@ -9,14 +9,13 @@ these tests instead of skipping them: CI installs both.
 from __future__ import annotations
 
 import os
-
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from lab_server import JupyterLab
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
-from lab_server import JupyterLab
 from linkis_magic.local.server import LocalLinkis
 
 #: Debian's chromium: Playwright cannot download its own browsers on this network.

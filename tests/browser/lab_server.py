@@ -15,8 +15,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 import requests
 
@@ -65,7 +65,7 @@ class JupyterLab:
         """
         return f"{self.url}/lab/tree/{name}?reset&token={self.token}"
 
-    def start(self) -> "JupyterLab":
+    def start(self) -> JupyterLab:
         """Start the server and return once its REST API answers."""
         self._write_settings()
         with self.log_path.open("wb") as log:

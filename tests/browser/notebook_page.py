@@ -40,7 +40,7 @@ class NotebookPage:
         self.url = url
         self.panel = page.locator(SHOWN_PANEL)
 
-    def open(self) -> "NotebookPage":
+    def open(self) -> NotebookPage:
         """Load the notebook and wait until its kernel is idle."""
         self.page.goto(self.url)
         expect(self.panel).to_be_visible()

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 import requests
+from lab_server import JupyterLab
+from notebook_page import STDERR, NotebookPage, write_notebook
 from playwright.sync_api import Page, expect
 
-from lab_server import JupyterLab
 from linkis_magic.local.server import LocalLinkis
 from linkis_magic.protocol import API_PREFIX, TOKEN_CODE_HEADER, TOKEN_USER_HEADER, JobStatus
-from notebook_page import STDERR, NotebookPage, write_notebook
 
 pytestmark = pytest.mark.browser
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -24,8 +25,7 @@ def make_ctx(tmp_path: Path):
 
     def make(engine: str, code: str, run_type: str | None = None, **fields: Any) -> RecordingContext:
         user = fields.pop("user", "alice")
-        return RecordingContext(
-            engine=engine, run_type=run_type or engine, code=code, user_dir=tmp_path / "users" / user, user=user, **fields
-        )
+        return RecordingContext(engine=engine, run_type=run_type or engine, code=code,
+                                user_dir=tmp_path / "users" / user, user=user, **fields)
 
     return make

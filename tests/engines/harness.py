@@ -5,9 +5,10 @@ from __future__ import annotations
 import itertools
 import os
 import threading
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any
 
 _task_ids = itertools.count(1)
 

@@ -81,7 +81,8 @@ def test_exception_fails_the_job_with_its_traceback(pool, make_ctx):
 
 
 def test_stderr_is_logged_as_warnings(pool, make_ctx):
-    ctx = run(pool, make_ctx("python", "import sys, os\nprint('careful', file=sys.stderr)\nos.system('echo from-fd >&1')"))
+    code = "import sys, os\nprint('careful', file=sys.stderr)\nos.system('echo from-fd >&1')"
+    ctx = run(pool, make_ctx("python", code))
     assert [message for level, message in ctx.logs if level == "WARN"] == ["careful", "from-fd"]
     assert ctx.texts() == []
 
@@ -115,7 +116,8 @@ def test_kill_interrupts_the_code_and_keeps_the_namespace(pool, make_ctx):
 
 def test_code_that_ignores_interrupts_is_killed_and_the_engine_restarts(pool, make_ctx):
     pid = engine_pid(pool, make_ctx)
-    code = "import time\nprint('stubborn')\nwhile True:\n    try:\n        time.sleep(0.05)\n    except KeyboardInterrupt:\n        pass"
+    code = ("import time\nprint('stubborn')\nwhile True:\n    try:\n        time.sleep(0.05)\n"
+            "    except KeyboardInterrupt:\n        pass")
     outcome = cancel_once_running(pool, make_ctx, code, "stubborn")
     assert "killed" in str(outcome["error"])
     assert process_gone(pid)

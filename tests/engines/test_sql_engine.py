@@ -23,7 +23,8 @@ def test_table_created_in_one_job_is_there_in_the_next(pool, make_ctx):
     run(pool, make_ctx("hive", "CREATE TABLE sales (id INT, amount DECIMAL(10,2)) STORED AS ORC", "hql"))
     run(pool, make_ctx("hive", "INSERT INTO sales VALUES (1, 9.50), (2, NULL)", "hql"))
     ctx = run(pool, make_ctx("hive", "SELECT * FROM sales ORDER BY id", "hql"))
-    assert list(ctx.tables()) == [([("id", "int"), ("amount", "decimal(10,2)")], [[1, decimal.Decimal("9.50")], [2, None]])]
+    assert list(ctx.tables()) == [([("id", "int"), ("amount", "decimal(10,2)")],
+                                   [[1, decimal.Decimal("9.50")], [2, None]])]
 
 
 def test_database_file_outlives_the_pool(tmp_path, make_ctx):
@@ -60,7 +61,8 @@ def test_each_row_returning_statement_is_one_result_set(pool, make_ctx):
 
 def test_insert_overwrite_replaces_only_its_partition(pool, make_ctx):
     run(pool, make_ctx("hive", "CREATE TABLE p (v INT) PARTITIONED BY (dt STRING)"))
-    run(pool, make_ctx("hive", "INSERT INTO p PARTITION (dt='a') VALUES (1); INSERT INTO p PARTITION (dt='b') VALUES (2)"))
+    run(pool, make_ctx("hive", "INSERT INTO p PARTITION (dt='a') VALUES (1); "
+                               "INSERT INTO p PARTITION (dt='b') VALUES (2)"))
     run(pool, make_ctx("hive", "INSERT OVERWRITE TABLE p PARTITION (dt='a') SELECT v * 10 FROM p WHERE dt = 'a'"))
     ctx = run(pool, make_ctx("hive", "SELECT dt, v FROM p ORDER BY dt"))
     assert next(ctx.tables())[1] == [["a", 10], ["b", 2]]

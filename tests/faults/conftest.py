@@ -6,7 +6,7 @@ whatever a test left behind.
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 

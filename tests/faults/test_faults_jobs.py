@@ -18,7 +18,6 @@ from linkis_magic.local.jobs import RESTART_ERR_DESC
 from linkis_magic.local.server import LocalLinkis
 from linkis_magic.protocol import JobStatus
 from linkis_magic.results import ResultSet
-
 from tests.faults.conftest import USERS, LogRecorder, logged_lines
 from tests.support import count, wait_for
 

@@ -13,7 +13,6 @@ from linkis_magic.errors import LinkisConnectionError, LinkisProtocolError, Link
 from linkis_magic.job import REQUEST_MARKER, Job
 from linkis_magic.local.faults import Faults
 from linkis_magic.local.server import LocalLinkis
-
 from tests.faults.conftest import USERS
 from tests.support import count
 

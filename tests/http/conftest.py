@@ -6,7 +6,7 @@ test scripts the ones it needs (a 503, an HTML page, a slow reply).
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 

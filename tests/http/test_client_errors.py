@@ -16,7 +16,6 @@ from linkis_magic.errors import (
 )
 from linkis_magic.job import Job
 from linkis_magic.local.server import LocalLinkis
-
 from tests.support import count
 
 

@@ -18,7 +18,6 @@ from linkis_magic.job import Job
 from linkis_magic.local.server import LocalLinkis
 from linkis_magic.protocol import JobStatus
 from linkis_magic.results import ResultSet
-
 from tests.support import count
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 import math
 import re
 import time
+from collections.abc import Iterator
 from decimal import Decimal
-from typing import Iterator
 
 import pandas as pd
 import pytest
@@ -18,11 +18,9 @@ from linkis_magic.client import LinkisClient
 from linkis_magic.errors import JobFailed, LinkisAuthError, LinkisPermissionError, ResultNotDisplayable
 from linkis_magic.job import Job, PollSchedule
 from linkis_magic.local.auth import default_user
-from linkis_magic.local.faults import Faults
 from linkis_magic.local.server import LocalLinkis
 from linkis_magic.local.settings import LinkisSettings
 from linkis_magic.protocol import JobStatus
-
 from tests.support import LogLines, count, kills, wait_for
 
 CLOSING = "Your job completed with"

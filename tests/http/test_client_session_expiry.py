@@ -9,7 +9,6 @@ from concurrent.futures import ThreadPoolExecutor
 from linkis_magic.client import LinkisClient
 from linkis_magic.local.faults import Faults
 from linkis_magic.local.server import LocalLinkis
-
 from tests.support import count
 
 SESSION_TIMEOUT = 1.0

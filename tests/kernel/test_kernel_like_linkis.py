@@ -15,7 +15,6 @@ from linkis_magic.client import LinkisClient
 from linkis_magic.local.auth import default_user
 from linkis_magic.local.faults import Faults
 from linkis_magic.local.server import LocalLinkis
-
 from tests.support import kills, wait_for
 
 TIMEOUT = 60

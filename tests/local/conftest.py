@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 
 from linkis_magic.local.auth import default_user
 from linkis_magic.local.server import LocalLinkis
-
 from tests.local.gateway_api import Api
 from tests.local.scripted_engine import SUPPORTED, ScriptedPool
 

@@ -8,7 +8,6 @@ import requests
 
 from linkis_magic.local.server import LocalLinkis
 from linkis_magic.protocol import API_PREFIX, SESSION_COOKIE
-
 from tests.local.gateway_api import Api
 from tests.local.scripted_engine import SUPPORTED, ScriptedPool
 

@@ -12,7 +12,6 @@ import pytest
 
 from linkis_magic.local.auth import default_user
 from linkis_magic.local.server import LocalLinkis
-
 from tests.local.gateway_api import Api
 from tests.local.scripted_engine import SUPPORTED, ScriptedPool
 
@@ -201,7 +200,8 @@ def test_unknown_exec_ids(api):
     assert api.get(f"/entrance/{unknown}/progress").json()["status"] == 1
     assert api.get(f"/entrance/{unknown}/pause").json()["status"] == 1
     kill = api.get(f"/entrance/{unknown}/kill")
-    assert (kill.status_code, kill.json()["message"]) == (400, "Get job by ID error, kill failed.(获取job时发生异常，kill失败)")
+    assert (kill.status_code, kill.json()["message"]) == (
+        400, "Get job by ID error, kill failed.(获取job时发生异常，kill失败)")
 
 
 def test_users_cannot_see_or_kill_each_others_jobs(api, bob):

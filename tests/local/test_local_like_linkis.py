@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import re
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import padding
@@ -21,7 +21,6 @@ from linkis_magic.local.cli import build_parser
 from linkis_magic.local.faults import Faults
 from linkis_magic.local.server import LocalLinkis
 from linkis_magic.local.settings import LinkisSettings, SettingsError
-
 from tests.local.gateway_api import Api
 from tests.local.scripted_engine import SUPPORTED, ScriptedPool
 from tests.support import wait_for
@@ -102,8 +101,8 @@ def test_killing_a_job_that_ended_is_refused_and_history_keeps_its_end(api, gate
     assert body["method"] == f"/api/entrance/{data['execID']}/kill"
     assert body["message"].startswith("An exception occurred while killing the job, kill failed(kill job的时候出现了"
                                       "异常，kill失败) with error:errCode: 20011 ,desc: Request jobHistory failed")
-    assert f"jobId:{data['taskID']}，oldStatus(在数据库中的task状态为)：Succeed, newStatus(更新的task状态为)：Cancelled" \
-        in body["message"]
+    assert (f"jobId:{data['taskID']}，oldStatus(在数据库中的task状态为)：Succeed, "
+            "newStatus(更新的task状态为)：Cancelled") in body["message"]
     assert "QueryFailedException" in body["data"]["stack"]
     assert api.task(data["taskID"])["status"] == "Succeed"
 

@@ -3,14 +3,13 @@ and the progress together (§7.1), so the progress bar moves on every poll."""
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 
 from linkis_magic.client import LinkisClient
 from linkis_magic.job import Job
 from linkis_magic.local.server import LocalLinkis
-
 from tests.support import count
 
 

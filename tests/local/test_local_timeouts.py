@@ -13,7 +13,6 @@ from linkis_magic.errors import JobFailed
 from linkis_magic.local.auth import default_user
 from linkis_magic.local.server import LocalLinkis
 from linkis_magic.protocol import JobStatus
-
 from tests.local.gateway_api import Api
 from tests.local.scripted_engine import SUPPORTED, ScriptedPool
 

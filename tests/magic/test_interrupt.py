@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import pytest
 from IPython.utils.capture import capture_output
+from magic_support import Interrupter
 
 from linkis_magic.client import LinkisClient
 from linkis_magic.errors import JobInterrupted
-from magic_support import Interrupter
 from tests.support import count, kills
 
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import json
 import logging
-import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import nbformat
 import pytest

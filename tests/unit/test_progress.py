@@ -2,12 +2,12 @@
 
 import pytest
 
+from linkis_magic.engines import resolve_engine
 from linkis_magic.errors import LinkisProtocolError
 from linkis_magic.job import build_payload, parse_progress, parse_status
-from linkis_magic.schedule import PollSchedule, Poller, Read
 from linkis_magic.logs import log_lines
-from linkis_magic.engines import resolve_engine
 from linkis_magic.protocol import LOG_ERROR, JobStatus
+from linkis_magic.schedule import Poller, PollSchedule, Read
 
 
 @pytest.mark.parametrize("value, expected", [

@@ -128,7 +128,8 @@ def test_a_table_page_is_read_into_arrow_rows():
     ("no envelope at all", '[["1","a"]]'),
     # Fields outside the page schema that Arrow would type differently from JSON.
     ("a date-like field", (PAGE % '[["1","a"]]').replace('"type":"2"', '"type":"2","updated":"0000-01-01"')),
-    ("a zoned time in metadata", (PAGE % '[["1","a"]]').replace('"dataType":"int"}', '"dataType":"int","at":"2024-01-01T00:00:00+08:00"}')),
+    ("a zoned time in metadata",
+     (PAGE % '[["1","a"]]').replace('"dataType":"int"}', '"dataType":"int","at":"2024-01-01T00:00:00+08:00"}')),
     ("an integer past int64", (PAGE % '[["1","a"]]').replace('"totalLine":2', '"totalLine":123456789012345678901234')),
     ("a null row", PAGE % '[["1","a"],null]'),
 ])

@@ -123,7 +123,8 @@ def test_show_tables_and_databases_return_rows():
 
 @pytest.mark.parametrize(
     ("source", "level"),
-    [("SET hive.exec.dynamic.partition=true", "INFO"), ("ADD JAR /tmp/udf.jar", "WARN"), ("MSCK REPAIR TABLE t", "INFO")],
+    [("SET hive.exec.dynamic.partition=true", "INFO"), ("ADD JAR /tmp/udf.jar", "WARN"),
+     ("MSCK REPAIR TABLE t", "INFO")],
 )
 def test_session_statements_are_logged_no_ops(source, level):
     translation = translate(source, "hive")

@@ -25,7 +25,8 @@ import signal
 import sys
 import threading
 import traceback
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 _ROWS_PER_MESSAGE = 1000
 # Written to file descriptor 2 at the end of each job, so the parent knows it has relayed all of

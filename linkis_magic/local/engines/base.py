@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import abc
 import threading
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Protocol, Sequence
+from typing import Any, Protocol
 
 
 class EngineError(Exception):
