@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import requests
@@ -37,16 +37,20 @@ from .errors import (
     LinkisTimeoutError,
     ResultNotDisplayable,
 )
-from .job import REQUEST_MARKER, Job
 from .protocol import (
     API_PREFIX,
     KEEP_NULL,
     OWNER_CHECK_ERR_CODE,
+    REQUEST_MARKER,
     TOKEN_CODE_HEADER,
     TOKEN_USER_HEADER,
     MessageStatus,
+    is_result_file,
+    result_index,
 )
-from .results import decode_page, is_result_file, result_index, rows_array
+
+if TYPE_CHECKING:
+    from .job import Job
 
 Timeout = float | tuple[float, float]
 
@@ -473,19 +477,17 @@ class LinkisClient:
         paths = [c["path"] for c in tree.get("children") or [] if is_result_file(c.get("path", ""))]
         return sorted(paths, key=result_index)
 
-    def open_result(self, path: str, page: int = 1, page_size: int = 5000, *, arrow: bool = False) -> dict:
+    def open_result(self, path: str, page: int = 1, page_size: int = 5000, *,
+                    decode: Callable[[bytes, Callable[[bytes], Any]], Any] | None = None) -> dict:
         """One page of a result file (§8.2): ``metadata``, ``fileContent``, ``type``, ``totalLine``.
 
-        With ``arrow=True``, ``fileContent`` is a ``pyarrow`` array of rows (each a
-        ``list<string>``), parsed without a Python object per cell: what :class:`ResultSet` reads.
+        ``decode(body, plain)`` parses the body instead of JSON (``plain`` is the JSON decoder,
+        for what it does not take): :class:`~linkis_magic.results.ResultSet` passes Arrow's.
         """
         # LINKIS_NULL: SQL NULL comes as JSON null and the text "NULL" stays text (§8.2).
         params = {"path": path, "page": page, "pageSize": page_size, "nullValue": KEEP_NULL}
-        if not arrow:
-            return _displayable(self._call("GET", "/filesystem/openFile", params=params), path)
-        data = _displayable(self._call("GET", "/filesystem/openFile", params=params,
-                                       decode=lambda content: decode_page(content, _decode)), path)
-        return {**data, "fileContent": rows_array(data.get("fileContent"))}
+        parse = _decode if decode is None else (lambda content: decode(content, _decode))
+        return _displayable(self._call("GET", "/filesystem/openFile", params=params, decode=parse), path)
 
     def open_log(self, log_path: str) -> list[str]:
         """A finished job's whole log as ``[error, warn, info, all]`` (§8.4)."""
@@ -508,8 +510,11 @@ class LinkisClient:
         """Submit ``code`` and wait for it; returns the finished :class:`Job`.
 
         Raises :class:`~linkis_magic.errors.JobFailed` if the job does not succeed.
-        ``submit_options`` are those of :meth:`Job.submit`.
+        ``submit_options`` are those of :meth:`Job.submit`. (The one convenience above this
+        module's layer: it imports :mod:`linkis_magic.job` when called, not when loaded.)
         """
+        from .job import Job
+
         job = Job.submit(self, code, engine, **submit_options)
         return job.wait(timeout=timeout, listener=listener)
 

@@ -32,8 +32,8 @@ from .errors import (
     LinkisTimeoutError,
 )
 from .logs import ENTRANCE_GONE, LogFollower, whole_log
-from .protocol import JobStatus
-from .results import ResultSet, result_index
+from .protocol import REQUEST_MARKER, JobStatus, result_index
+from .results import ResultSet
 from .schedule import Poller, PollSchedule, Read
 
 if TYPE_CHECKING:
@@ -48,10 +48,6 @@ _WORKERS = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_pref
 #: beside the last log read or the history read that confirms the end), so the cell waits for
 #: the slowest rather than their sum.
 _READS = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="linkis-read")
-
-#: The ``source`` key whose value (a fresh uuid per submit) marks a job as this client's, so a
-#: submit whose answer was lost can be found in job history instead of being sent again.
-REQUEST_MARKER = "linkisMagicRequestId"
 
 #: Polls in a row that may fail (gateway unreachable, timing out, answering 5xx) before a wait
 #: gives up: a blip or a gateway restart must not end a notebook cell; a dead gateway must.

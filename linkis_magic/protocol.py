@@ -7,6 +7,7 @@ Everything here comes from ``docs/protocol.md`` (the project's protocol referenc
 from __future__ import annotations
 
 import enum
+import re
 
 #: REST prefix every Linkis endpoint lives under (§1).
 API_PREFIX = "/api/rest_j/v1"
@@ -35,6 +36,19 @@ MAX_PAGE_SIZE = 100_000
 
 #: ``openFile``'s ``nullValue`` that keeps SQL NULL as JSON null and the text "NULL" as text (§8.2).
 KEEP_NULL = "LINKIS_NULL"
+#: What ``openFile`` puts for SQL NULL (and the text "NULL") unless ``nullValue`` says otherwise.
+DEFAULT_NULL_VALUE = "NULL"
+
+#: A result set file, ``<alias>_<N>.dolphin`` (§8.1); N orders the statement outputs.
+RESULT_FILE = re.compile(r"_(\d+)\.dolphin$")
+
+#: A log line's header, ``yyyy-MM-dd HH:mm:ss.SSS [SYSTEM-]LEVEL `` (§4.4); lines without one
+#: (tracebacks, raw engine output) carry on the line before them.
+LOG_HEADER = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:\.\d{1,3})? (?:SYSTEM-)?(ERROR|WARN|INFO) ")
+
+#: The ``source`` key whose value (a fresh uuid per submit) marks a job as this client's, so a
+#: submit whose answer was lost can be found in job history instead of being sent again.
+REQUEST_MARKER = "linkisMagicRequestId"
 
 #: Creators whose jobs Linkis kills when no ``/entrance/{execID}/status`` call comes for 30 s
 #: (``wds.linkis.entrance.client.monitor.creator``, §4.3).
@@ -115,6 +129,19 @@ def split_log(text: str) -> list[str]:
 
 #: Result set ``type`` values (§8.2).
 RESULT_TEXT, RESULT_TABLE = "1", "2"
+
+
+def is_result_file(path: str) -> bool:
+    """Whether ``path`` (or a file name) names a result file ``<alias>_<N>.dolphin`` (§8.1)."""
+    return RESULT_FILE.search(path) is not None
+
+
+def result_index(path: str) -> int:
+    """The N of ``<alias>_<N>.dolphin``; sort by it, since ``_10`` < ``_2`` as text (§8.1)."""
+    match = RESULT_FILE.search(path)
+    if match is None:
+        raise ValueError(f"not a Linkis result file name: {path!r}")
+    return int(match.group(1))
 
 #: The entrance's log lines for the states a job passes through before its end (§6): a reader
 #: of the log learns the state from them without asking job history.

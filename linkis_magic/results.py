@@ -29,7 +29,6 @@ from __future__ import annotations
 import contextlib
 import decimal
 import html
-import re
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
@@ -40,7 +39,7 @@ import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
 from .errors import LinkisProtocolError
-from .protocol import MAX_PAGE_SIZE, RESULT_TABLE
+from .protocol import DEFAULT_NULL_VALUE, MAX_PAGE_SIZE, RESULT_TABLE
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -56,27 +55,12 @@ DEFAULT_PAGE_SIZE = 25_000
 #: Rows shown by ``_repr_html_``.
 DISPLAY_ROWS = 10
 
-_RESULT_NAME = re.compile(r"_(\d+)\.dolphin$")
-_NULL = "NULL"
 
 _INTEGER = {"tinyint", "short", "smallint", "int", "integer", "long", "bigint"}
 _FLOAT = {"float", "double", "real"}
 _DECIMAL = {"decimal", "bigdecimal"}
 _BOOLEAN = {"boolean", "bool"}
 _DATETIME = {"date", "timestamp", "datetime"}
-
-
-def is_result_file(path: str) -> bool:
-    """Whether ``path`` names a result file ``<alias>_<N>.dolphin`` (§8.1)."""
-    return _RESULT_NAME.search(path) is not None
-
-
-def result_index(path: str) -> int:
-    """The N of ``<alias>_<N>.dolphin``; sort by it, since ``_10`` < ``_2`` as text (§8.1)."""
-    match = _RESULT_NAME.search(path)
-    if match is None:
-        raise ValueError(f"not a Linkis result file name: {path!r}")
-    return int(match.group(1))
 
 
 def base_type(data_type: Any) -> str:
@@ -86,7 +70,7 @@ def base_type(data_type: Any) -> str:
 
 def _nulls_to_none(cells: pa.Array) -> pa.Array:
     """``"NULL"`` cells of a typed column (Linkis's default ``nullValue``, §8.2) as Arrow nulls."""
-    return pc.if_else(pc.equal(cells, _NULL), pa.scalar(None, pa.string()), cells)
+    return pc.if_else(pc.equal(cells, DEFAULT_NULL_VALUE), pa.scalar(None, pa.string()), cells)
 
 
 def _integers(cells: pa.Array) -> Any:
@@ -302,7 +286,8 @@ class ResultSet:
     def _page(self, number: int) -> dict:
         if number == 1 and self._first is not None:
             return self._first
-        page = self.client.open_result(self.path, page=number, page_size=self.page_size, arrow=True)
+        page = self.client.open_result(self.path, page=number, page_size=self.page_size, decode=decode_page)
+        page = {**page, "fileContent": rows_array(page.get("fileContent"))}
         if number == 1:
             self._first = page
         return page

@@ -19,15 +19,14 @@ from __future__ import annotations
 
 import collections
 import html
-import re
 import threading
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from IPython.display import display
 
-#: A Linkis log line header (§4.4): ``2024-01-01 10:00:00.000 [SYSTEM-]LEVEL message``.
-_LOG_HEADER = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? (?:SYSTEM-)?(ERROR|WARN|INFO)\b")
+from linkis_magic.protocol import LOG_HEADER
+
 _LEVEL_COLORS = {"ERROR": "#c62828", "WARN": "#b26a00", "INFO": "inherit"}
 _STATE_COLORS = {"Succeed": "#2e7d32", "Failed": "#c62828", "Cancelled": "#b26a00",
                  "Timeout": "#c62828"}
@@ -57,7 +56,7 @@ def classify(lines: Iterable[str], level: str = "INFO") -> list[tuple[str, str]]
     output) take the level of the line before them."""
     pairs = []
     for line in lines:
-        match = _LOG_HEADER.match(line)
+        match = LOG_HEADER.match(line)
         level = match.group(1) if match else level
         pairs.append((level, line))
     return pairs

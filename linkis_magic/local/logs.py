@@ -13,7 +13,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from linkis_magic.protocol import LOG_ALL, LOG_ERROR, LOG_INFO, LOG_WARN, split_log
+from linkis_magic.protocol import LOG_ALL, LOG_ERROR, LOG_HEADER, LOG_INFO, LOG_WARN, split_log
 
 #: ``/entrance/{execID}/log`` defaults (§4.4): 100 lines, and 10000 when ``size`` is negative.
 DEFAULT_LOG_SIZE = 100
@@ -22,7 +22,6 @@ MAX_LOG_SIZE = 10_000
 #: ``/filesystem/openLog`` refuses files above 30 MB (§8.4, error 80033).
 MAX_OPEN_LOG_BYTES = 30 * 1024 * 1024
 
-_HEADER = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:\.\d{1,3})? (?:SYSTEM-)?(ERROR|WARN|INFO) ")
 #: ``WorkspaceUtil``'s errorReg / warnReg / infoReg (matched against the whole line).
 _OPENLOG_HEADER = re.compile(r"(?:19|20)[0-9]{2}-(?:0?[1-9]|1[012])-(?:0?[1-9]|[12][0-9]|3[01]) "
                              r"(?:[01]?[0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]\.[0-9]{3}\s*(ERROR|WARN|INFO).*",
@@ -38,7 +37,7 @@ def format_line(level: str, message: str, when: datetime | None = None) -> str:
 
 def level_index(line: str) -> int:
     """The array index a line belongs to besides ALL (headerless lines are INFO, §4.4)."""
-    match = _HEADER.match(line)
+    match = LOG_HEADER.match(line)
     return _LEVEL_INDEX[match.group(1)] if match else LOG_INFO
 
 

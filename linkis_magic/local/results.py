@@ -32,7 +32,15 @@ import numpy as np
 from linkis_magic.local.auth import PathRefused, confine, path_uri
 from linkis_magic.local.logs import MAX_OPEN_LOG_BYTES, read_log_file
 from linkis_magic.local.settings import LinkisSettings
-from linkis_magic.protocol import KEEP_NULL, MAX_PAGE_SIZE, RESULT_TABLE, RESULT_TEXT
+from linkis_magic.protocol import (
+    DEFAULT_NULL_VALUE,
+    KEEP_NULL,
+    MAX_PAGE_SIZE,
+    RESULT_TABLE,
+    RESULT_TEXT,
+    is_result_file,
+    result_index,
+)
 
 #: Rows per block line (and per offset in the sidecar index).
 BLOCK_ROWS = 1000
@@ -40,11 +48,7 @@ BLOCK_ROWS = 1000
 DEFAULT_PAGE_SIZE = 5000
 #: ``resultsetToExcel`` row cap when no ``limit`` is given (§8.3).
 DEFAULT_EXPORT_LIMIT = 5000
-#: What ``openFile`` puts for SQL NULL unless ``nullValue`` says otherwise; ``LINKIS_NULL`` keeps
-#: JSON null (what the Java SDK asks for, §8.2).
-NULL_CELL = "NULL"
 
-RESULT_NAME = re.compile(r"^(.*)_(\d+)\.dolphin$")
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
@@ -310,9 +314,9 @@ def replace_nulls(rows: list[list[str | None]], null_value: str | None) -> list[
     if null_value is None:
         for row in rows:
             if None in row:
-                row[:] = [NULL_CELL if value is None else value for value in row]
+                row[:] = [DEFAULT_NULL_VALUE if value is None else value for value in row]
         return rows
-    blanks = (None, NULL_CELL, "")
+    blanks = (None, DEFAULT_NULL_VALUE, "")
     for row in rows:
         row[:] = [null_value if value in blanks else value for value in row]
     return rows
@@ -322,8 +326,8 @@ def list_results(result_dir: Path) -> list[Path]:
     """The ``_N.dolphin`` files of a result directory, sorted by N (§8.1)."""
     if not result_dir.is_dir():
         return []
-    found = [(int(match.group(2)), child) for child in result_dir.iterdir()
-             if (match := RESULT_NAME.match(child.name)) and child.is_file()]
+    found = [(result_index(child.name), child) for child in result_dir.iterdir()
+             if is_result_file(child.name) and child.is_file()]
     return [child for _, child in sorted(found)]
 
 
@@ -454,7 +458,7 @@ class UserFiles:
 
     def _result(self, user: str, path_text: str) -> ResultFile:
         path = self.local_path(user, path_text)
-        if not RESULT_NAME.match(path.name):
+        if not is_result_file(path.name):
             raise FileError(80032, "The local gateway opens result set files (_N.dolphin) only")
         if not path.is_file():
             raise FileError(80013, f"File: {path_text} does not exist(文件:{path_text}不存在)")

@@ -10,9 +10,10 @@ import pytest
 
 from linkis_magic.client import LinkisClient
 from linkis_magic.errors import LinkisConnectionError, LinkisProtocolError, LinkisTimeoutError
-from linkis_magic.job import REQUEST_MARKER, Job
+from linkis_magic.job import Job
 from linkis_magic.local.faults import Faults
 from linkis_magic.local.server import LocalLinkis
+from linkis_magic.protocol import REQUEST_MARKER
 from tests.faults.conftest import USERS
 from tests.support import count
 

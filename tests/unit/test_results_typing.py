@@ -9,7 +9,8 @@ import pyarrow as pa
 import pytest
 
 from linkis_magic.errors import LinkisProtocolError
-from linkis_magic.results import base_type, convert_column, decode_page, result_index, rows_array, to_frame
+from linkis_magic.protocol import result_index
+from linkis_magic.results import base_type, convert_column, decode_page, rows_array, to_frame
 
 
 def test_integers_are_exact_and_nullable():
