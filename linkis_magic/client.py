@@ -383,22 +383,24 @@ class LinkisClient:
         not, the original error is raised, saying so: sending the job again could run it twice
         (a slow gateway may still create it), so that is left to the caller.
         """
+        sent_at = int(time.time() * 1000)
         try:
             return self._call("POST", "/entrance/submit", json=payload)
         except (LinkisConnectionError, LinkisTimeoutError, LinkisProtocolError) as error:
             request_id = (payload.get("source") or {}).get(REQUEST_MARKER)
             if not request_id or not _may_have_arrived(error):
                 raise
-            return self._recover_submit(error, str(request_id), payload)
+            return self._recover_submit(error, str(request_id), payload, sent_at)
 
-    def _recover_submit(self, error: LinkisError, request_id: str, payload: Mapping[str, Any]) -> dict:
+    def _recover_submit(self, error: LinkisError, request_id: str, payload: Mapping[str, Any],
+                        sent_at: int) -> dict:
         creator = str((payload.get("labels") or {}).get("userCreator") or "").partition("-")[2] or None
         # A 5xx means the gateway is done with the request: one look settles it.
         waits = RECOVERY_WAITS[:1] if isinstance(error, LinkisProtocolError) else RECOVERY_WAITS
         for wait in waits:
             time.sleep(wait)
             try:
-                task = self.find_job(request_id, creator=creator)
+                task = self.find_job(request_id, creator=creator, since=sent_at - DAY_MS)
             except LinkisError as lookup:
                 raise type(error)(f"{error.message}; the job may exist, but job history could not be searched "
                                   f"for request id {request_id}: {lookup.message}",
@@ -409,18 +411,25 @@ class LinkisClient:
                           "not sent again (see %linkis jobs before running it again)",
                           http_status=error.http_status) from error
 
-    def find_job(self, request_id: str, *, creator: str | None = None, page_size: int = 50) -> dict | None:
+    def find_job(self, request_id: str, *, creator: str | None = None, since: int = 0,
+                 page_size: int = 100, max_pages: int = 50) -> dict | None:
         """The job-history task of this user whose ``source`` carries ``request_id``, or None.
 
-        Only the newest ``page_size`` jobs are searched (``/jobhistory/list`` is newest first, §7.2).
+        Searches every job of the user (and ``creator``) created from ``since`` (epoch ms) on,
+        newest first, a page at a time (``/jobhistory/list``, §7.2), at most ``max_pages`` pages.
         """
         # endDate defaults to the job-history host's clock, which may lag the entrance that
         # stamped the job: look a day ahead (§7.2).
-        filters: dict[str, Any] = {"pageSize": page_size, "endDate": int(time.time() * 1000) + DAY_MS}
+        filters: dict[str, Any] = {"pageSize": page_size, "startDate": since,
+                                   "endDate": int(time.time() * 1000) + DAY_MS}
         if creator:
             filters["creator"] = creator
-        tasks, _total = self.list_jobs(**filters)
-        return next((task for task in tasks if _request_marker(task) == request_id), None)
+        for page in range(1, max_pages + 1):
+            tasks, _total = self.list_jobs(pageNow=page, **filters)
+            found = next((task for task in tasks if _request_marker(task) == request_id), None)
+            if found is not None or len(tasks) < page_size:
+                return found
+        return None
 
     def execute(self, payload: Mapping[str, Any]) -> dict:
         """``POST /entrance/execute``, the 0.x format (§4.2) -> ``{"execID", "taskID"}``."""

@@ -99,13 +99,14 @@ class Settings:
         return not self.is_local and bool(self.user) and not self.password and not self.token
 
     def client_options(self) -> dict[str, Any]:
-        """Keyword arguments for ``LinkisClient`` (secrets included: never display them)."""
+        """Keyword arguments for ``LinkisClient`` (secrets included: never display them). The
+        creator is not among them: it is a job's label, given to each job, so a cell's
+        ``--creator`` does not make a new client (and a new login)."""
         return {
             "url": self.url,
             "user": self.user,
             "password": self.password,
             "token": self.token,
-            "creator": self.creator,
             "verify": self.verify,
             "ca_bundle": self.ca_bundle,
             "versions": dict(self.versions) or None,

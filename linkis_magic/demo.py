@@ -25,11 +25,15 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-import nbformat
-from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+try:
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-from linkis_magic.local.server import LocalLinkis
+    from linkis_magic.local.server import LocalLinkis
+except ImportError as missing:  # a plain install has neither nbclient nor the embedded gateway
+    sys.exit(f"python -m linkis_magic.demo needs what pip install 'linkis-magic[demo]' installs "
+             f"({missing.name} is missing)")
 
 #: Cell source lines printed before the rest is summarised as "… (N more lines)".
 SOURCE_LINES = 6

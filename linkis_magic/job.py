@@ -470,8 +470,11 @@ class Job:
         self._confirm_end(started + confirm_within)
         seconds = time.monotonic() - started
         if self.status.is_terminal:
-            return KillOutcome(self.status, seconds,
-                               f"killed task {self.task_id} ({self.status.value} after {seconds:.1f} s)")
+            # How long it ran is the server's word (costTime, §7.1), not this object's age: a job
+            # attached after a restart is older than the Job that kills it.
+            ran = float((self.info or {}).get("costTime") or self.elapsed * 1000) / 1000
+            return KillOutcome(self.status, seconds, f"killed task {self.task_id} after it ran {ran:.1f} s "
+                                                     f"({self.status.value} {seconds:.1f} s after the kill was sent)")
         return KillOutcome(None, seconds, f"kill sent to task {self.task_id}, but it was still "
                                           f"{self.status.value} after {seconds:.1f} s")
 

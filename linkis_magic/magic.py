@@ -159,7 +159,7 @@ class LinkisMagics(Magics):
         mode = "quiet" if request.quiet else view.choose_mode(settings.progress, self._has_kernel())
         live = view.make_view(mode, log_lines=settings.log_lines)
         try:
-            job = submit(Job, client, request, live)
+            job = submit(Job, client, request, live, creator=settings.creator)
         except LinkisAuthError:
             self.forget_password(settings.url, settings.user)
             raise
@@ -298,14 +298,14 @@ def finish(job: Any, live: view.JobView, *, timeout: float | None, limit: int | 
     return frame
 
 
-def submit(job_class: Any, client: Any, request: CellRequest, live: view.JobView) -> Any:
+def submit(job_class: Any, client: Any, request: CellRequest, live: view.JobView, *, creator: str) -> Any:
     """Submit the cell; close the live view if the gateway refuses it."""
     job = None
     try:
         job = job_class.submit(
             client, request.code, engine=request.engine, run_type=request.run_type,
             variables=request.variables or None, startup=request.startup or None,
-            runtime=request.runtime or None,
+            runtime=request.runtime or None, creator=creator,
         )
     finally:
         if job is None:

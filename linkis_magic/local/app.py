@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
@@ -248,6 +248,8 @@ class Gateway:
         except GatewayError as error:
             method = request.url.path if error.status == MessageStatus.NOT_LOGGED_IN else api_method(request)
             return error.response(method, self.port)
+        except ClientDisconnect:  # the caller went away (a timed-out client): nobody reads an answer
+            return Response(status_code=499)
         except Exception as error:  # noqa: BLE001 - Linkis answers any other failure as status 1 (§1)
             # A bug of this gateway, not a refusal: answered as Linkis's catchIt does, and kept,
             # so that no test passes on a crash that looked like an ordinary error.

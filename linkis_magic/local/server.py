@@ -16,6 +16,7 @@ import contextlib
 import fcntl
 import shutil
 import socket
+import sqlite3
 import tempfile
 import threading
 import time
@@ -173,7 +174,7 @@ class LocalLinkis:
         self.port = self._socket.getsockname()[1]
         try:
             self._lock_data_dir()
-            store = JobStore(self.data_dir / "linkis.db")
+            store = self._open_history()
             store.fail_unfinished()
             entrance = Entrance(store, self._resolve_pool(), self.data_dir / "users", f"{self.host}:{self.port}",
                                 capacity=self._capacity, workers=self._workers, settings=self.settings,
@@ -185,6 +186,13 @@ class LocalLinkis:
         except BaseException:
             self.stop()  # release the socket and the data-dir lock: a later start must not find them held
             raise
+
+    def _open_history(self) -> JobStore:
+        path = self.data_dir / "linkis.db"
+        try:
+            return JobStore(path)
+        except sqlite3.Error as error:
+            raise GatewayStartError(f"cannot open the job history {path}: {error}") from error
 
     def _lock_data_dir(self) -> None:
         """Own the data directory: a second gateway on it would share DuckDB files (DuckDB

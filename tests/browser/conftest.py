@@ -59,7 +59,7 @@ def lab(local_linkis: LocalLinkis, tmp_path_factory: pytest.TempPathFactory) -> 
 def browser() -> Iterator[Browser]:
     """Debian's chromium, headless, driven by Playwright's sync API."""
     if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} not found: install Debian's chromium (`make chromium`)")
+        pytest.fail(f"{CHROMIUM} not found: install Debian's chromium (`make system-deps`)")
     # expect() waits 5 s by default, too short for a kernel start on two busy cores.
     expect.set_options(timeout=60_000)
     with sync_playwright() as playwright:

@@ -74,7 +74,8 @@ def test_stop_button_kills_the_job_and_the_kernel_lives_on(
 
     assert final_status(local_linkis, task_id, KILL_DEADLINE) == "Cancelled"
     assert kill_requests(local_linkis, task_id), "the job ended without the magic's kill request"
-    killed = re.compile(rf"JobInterrupted: killed task {task_id} \(Cancelled after [\d.]+ s\)")
+    killed = re.compile(rf"JobInterrupted: killed task {task_id} after it ran [\d.]+ s "
+                        r"\(Cancelled [\d.]+ s after the kill was sent\)")
     expect(job_cell.locator(STDERR)).to_have_text(killed)
     notebook.expect_kernel("idle")
     after = notebook.run(2)

@@ -3,7 +3,6 @@ once and a kill still lands."""
 
 from __future__ import annotations
 
-import gc
 import threading
 import time
 
@@ -109,13 +108,16 @@ def test_empty_log_bodies(client: LinkisClient, faults: Faults):
 
 
 def test_progress_as_a_string_with_a_suffix(client: LinkisClient, faults: Faults):
+    # Two statements, the second one slow: the job is half done for a while, and its progress
+    # arrives as "0.5f" (history) or "0.5...f" (entrance): a value between 0 and 1 must come
+    # through, not be lost to the suffix.
     rule = faults.progress_as_text("f")
-    job = Job.submit(client, "sleep 0.8; echo done", engine="shell")
+    job = Job.submit(client, "select 1 as one; select sum(range % 7) as s from range(600000000)", engine="hive")
     recorder = LogRecorder()
     job.wait(listener=recorder)
     assert rule.fired >= 1 and job.info["progress"].endswith("f")
-    assert job.progress == 1.0
-    assert recorder.progress and all(0.0 <= value <= 1.0 for value in recorder.progress)
+    assert any(0.4 <= value < 1.0 for value in recorder.progress), recorder.progress
+    assert recorder.progress == sorted(recorder.progress) and job.progress == 1.0
 
 
 @pytest.mark.parametrize("fault", ["503", "reset", "forgotten"])
@@ -177,9 +179,9 @@ def test_a_page_failing_mid_read_raises_and_the_next_read_gets_every_row(client:
     rule = faults.spring_error(r"/filesystem/openFile$", times=None)
     with pytest.raises(LinkisProtocolError, match="openFile"):
         result.to_pandas()
-    assert rule.fired >= 1 and gc.isenabled()
+    assert rule.fired >= 1
     faults.clear()
-    assert result.to_pandas()["id"].tolist() == list(range(12000)) and gc.isenabled()
+    assert result.to_pandas()["id"].tolist() == list(range(12000))
 
 
 def test_an_abandoned_read_does_not_wait_for_the_page_in_flight(client: LinkisClient, faults: Faults):
@@ -218,12 +220,3 @@ def test_a_null_row_in_a_page_is_an_error_not_the_end_of_the_result(client: Link
     with pytest.raises(LinkisProtocolError, match="something other than rows"):
         ResultSet(client, "/results/alice/_0.dolphin").to_pandas()
 
-
-def test_code_iterating_pages_runs_with_the_collector_on(client: LinkisClient, faults: Faults):
-    result = ResultSet(client, client.run(ROWS_SQL, engine="hive").results[0].path, page_size=5000)
-    faults.delay(r"/filesystem/openFile$", 0.3)  # each page fetched ahead is in flight a while
-    seen = []
-    for _rows in result.pages():
-        time.sleep(0.1)  # the caller's own work, while the next page is on its way
-        seen.append(gc.isenabled())
-    assert seen == [True, True, True]

@@ -91,3 +91,17 @@ def test_a_timeout_keeps_its_type(gateway: LocalLinkis, faults: Faults):
                       retries=0) as client:
         with pytest.raises(LinkisTimeoutError, match="job history could not be searched"):
             Job.submit(client, "select 1", engine="hive")
+
+
+def test_a_lost_submit_is_found_behind_many_newer_jobs(client: LinkisClient, gateway: LocalLinkis, faults: Faults):
+    # The search pages through the window since the submit, not just the newest jobs.
+    faults.reset_connections(r"/entrance/submit$", after=True)
+    job = Job.submit(client, "select 'lost' as s", engine="hive")
+    marker = job.request_id
+    for n in range(120):
+        client.submit({"executionContent": {"code": f"select {n}", "runType": "hql"},
+                       "labels": {"engineType": "hive-3.1.3", "userCreator": "alice-LINKISMAGIC"}})
+    since = gateway.mark()
+    found = client.find_job(marker, creator="LINKISMAGIC", since=int(time.time() * 1000) - 600_000, page_size=50)
+    assert found is not None and found["taskID"] == job.task_id
+    assert count(gateway, "/jobhistory/list", since) == 3  # 50 + 50 + the page that holds it

@@ -91,9 +91,12 @@ def test_the_whole_log_afterwards(client: LinkisClient):
 def test_kill_is_confirmed_as_cancelled(client: LinkisClient):
     job = Job.submit(client, "sleep 30", engine="shell")
     wait_until_running(job)
-    outcome = job.kill()
+    time.sleep(1.0)
+    outcome = Job.attach(client, job.task_id).kill()  # a Job made just now: its own age says nothing
     assert outcome.status is JobStatus.CANCELLED
-    assert outcome.message.startswith(f"killed task {job.task_id} (Cancelled after ")
+    ran, took = map(float, re.fullmatch(rf"killed task {job.task_id} after it ran ([\d.]+) s \(Cancelled "
+                                        r"([\d.]+) s after the kill was sent\)", outcome.message).groups())
+    assert ran >= 1.0 and took < ran
     assert client.job_info(job.task_id)["status"] == "Cancelled"
     with pytest.raises(JobFailed, match="Cancelled") as info:
         job.wait()
@@ -137,7 +140,7 @@ def test_interrupt_kills_and_says_so(client: LinkisClient):
     job = Job.submit(client, "sleep 30", engine="shell")
     interrupted, seen = interrupted_wait(job, presses=1)
     assert isinstance(interrupted, KeyboardInterrupt) and interrupted.task_id == job.task_id
-    assert interrupted.outcome.startswith(f"killed task {job.task_id} (Cancelled after ")
+    assert interrupted.outcome.startswith(f"killed task {job.task_id} after it ran ")
     assert interrupted._render_traceback_() == [f"JobInterrupted: {interrupted.outcome}"]
     assert client.job_info(job.task_id)["status"] == "Cancelled"
     assert seen.states[-1] is JobStatus.CANCELLED
@@ -147,7 +150,7 @@ def test_more_presses_do_not_stop_the_kill(faulty_client: LinkisClient, faults):
     faults.delay(r"/kill$", 1.0, method="GET")  # a slow kill: the next presses land while it runs
     job = Job.submit(faulty_client, "sleep 30", engine="shell")
     interrupted, _ = interrupted_wait(job, presses=3)
-    assert interrupted.outcome.startswith(f"killed task {job.task_id} (Cancelled after ")
+    assert interrupted.outcome.startswith(f"killed task {job.task_id} after it ran ")
     assert faulty_client.job_info(job.task_id)["status"] == "Cancelled"
 
 
@@ -289,7 +292,7 @@ def test_interrupt_during_submit_still_kills_the_job(faulty_client: LinkisClient
     finally:
         timer.join(5)
     task_id = info.value.task_id
-    assert task_id is not None and info.value.outcome.startswith(f"killed task {task_id} (Cancelled after ")
+    assert task_id is not None and info.value.outcome.startswith(f"killed task {task_id} after it ran ")
     assert faulty_client.job_info(task_id)["status"] == "Cancelled"
     assert sum(r.path.endswith("/entrance/submit") for r in faulty_linkis.requests_since(start)) == 1
 

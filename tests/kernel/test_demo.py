@@ -97,3 +97,13 @@ def test_demo_refuses_a_notebook_it_cannot_read(tmp_path: Path, capsys) -> None:
     assert demo.main([str(broken)]) == 2
     assert demo.main([str(tmp_path / "missing.ipynb")]) == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+def test_without_the_demo_extra_it_says_what_to_install():
+    # As after a plain `pip install linkis-magic`: nbclient cannot be imported.
+    hide = ("import runpy, sys; sys.modules['nbclient'] = None; "
+            "runpy.run_module('linkis_magic.demo', run_name='__main__')")
+    done = subprocess.run([sys.executable, "-c", hide], capture_output=True, text=True, timeout=RUN_TIMEOUT)
+    assert done.returncode == 1
+    assert done.stderr.strip() == ("python -m linkis_magic.demo needs what pip install 'linkis-magic[demo]' "
+                                   "installs (nbclient is missing)")

@@ -103,7 +103,7 @@ def test_configured_users(tmp_path):
 
 def test_a_failed_start_releases_the_data_dir(tmp_path):
     (tmp_path / "linkis.db").mkdir()  # the history database cannot be opened
-    with pytest.raises(Exception):
+    with pytest.raises(GatewayStartError, match="cannot open the job history .*linkis.db: unable to open"):
         make(data_dir=tmp_path).start()
     (tmp_path / "linkis.db").rmdir()
     with make(data_dir=tmp_path):  # neither the lock nor the port is still held

@@ -234,3 +234,13 @@ def test_a_log_that_may_be_incomplete_says_so_under_the_summary(connect, forgetf
     task_id = ip.user_ns["_linkis_last"].task_id
     assert f"linkis-magic: the log of task {task_id} may be incomplete: its file had no closing line yet; " \
            f"%linkis log {task_id} reads it again" in out.stdout
+
+
+def test_a_cell_creator_does_not_make_a_new_client(connect, local_linkis, history):
+    ip = connect(local_linkis)  # a password login: a new client would log in again
+    run(ip, "hive --progress none", "select 1 as n")
+    since = local_linkis.mark()
+    run(ip, "hive --progress none --creator NOTEBOOK", "select 2 as n")
+    run(ip, "hive --progress none", "select 3 as n")
+    assert count(local_linkis, "/user/login", since) == 0
+    assert history.job_info(ip.user_ns["_linkis_last"].task_id - 1)["requestApplicationName"] == "NOTEBOOK"

@@ -38,7 +38,7 @@ def test_interrupt_while_running_kills_the_job_once(ip, slow_linkis, history):
     error, out = run_interrupted(ip, Interrupter(lambda: count(slow_linkis, "/progress") > progress))
     assert kills(slow_linkis, before) == [{"taskID": str(error.task_id)}]
     assert history.job_info(error.task_id)["status"] == "Cancelled"
-    assert error.outcome.startswith(f"killed task {error.task_id} (Cancelled after ")
+    assert error.outcome.startswith(f"killed task {error.task_id} after it ran ")
     assert error._render_traceback_() == [f"JobInterrupted: {error.outcome}"]
     assert f"Linkis task {error.task_id} · Cancelled" in "\n".join(
         o.data["text/plain"] for o in out.outputs)

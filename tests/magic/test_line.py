@@ -58,7 +58,7 @@ def test_kill_stops_a_running_task(ip, local_linkis, history):
     job = Job.submit(history, "sleep 20", engine="shell")
     before = local_linkis.mark()
     _, shown = line(ip, f"kill {job.task_id}")
-    assert shown.startswith(f"killed task {job.task_id} (Cancelled after ")
+    assert shown.startswith(f"killed task {job.task_id} after it ran ")
     assert kills(local_linkis, before) == [{"taskID": str(job.task_id)}]
 
 
@@ -122,7 +122,7 @@ def test_a_missing_password_is_asked_once_with_a_hidden_prompt(connect, local_li
 def test_shutdown_kills_jobs_still_running_and_is_idempotent(local_linkis, history):
     from linkis_magic.job import Job
 
-    job = magic.submit(Job, history, parse_cell("shell", "sleep 20"), make_view("quiet"))
+    job = magic.submit(Job, history, parse_cell("shell", "sleep 20"), make_view("quiet"), creator="LINKISMAGIC")
     before = local_linkis.mark()
     magic.shutdown()
     magic.shutdown()
