@@ -28,7 +28,8 @@ from starlette.routing import Route
 
 from linkis_magic.local import results
 from linkis_magic.local.auth import Authenticator, SessionExpired
-from linkis_magic.local.jobs import Entrance, JobRequest, now_ms, task_vo, timeout_labels
+from linkis_magic.local.entrance import Entrance, timeout_labels
+from linkis_magic.local.history import JobRequest, now_ms, task_vo
 from linkis_magic.local.logs import DEFAULT_LOG_SIZE, openlog_array, to_array
 from linkis_magic.local.settings import LinkisSettings
 from linkis_magic.local.variables import VariableError, substitute

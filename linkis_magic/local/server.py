@@ -28,7 +28,8 @@ import uvicorn
 
 from linkis_magic.local.app import Faults, Gateway, NoFaults, RequestRecord, build_app
 from linkis_magic.local.auth import DEFAULT_SESSION_TIMEOUT, Authenticator, make_users
-from linkis_magic.local.jobs import Entrance, JobStore
+from linkis_magic.local.entrance import Entrance
+from linkis_magic.local.history import JobStore
 from linkis_magic.local.settings import LinkisSettings
 
 START_TIMEOUT = 10.0

@@ -13,7 +13,7 @@ from linkis_magic.client import LinkisClient
 from linkis_magic.errors import JobFailed, LinkisProtocolError
 from linkis_magic.job import Job
 from linkis_magic.local.faults import Faults
-from linkis_magic.local.jobs import RESTART_ERR_DESC
+from linkis_magic.local.history import RESTART_ERR_DESC
 from linkis_magic.local.server import LocalLinkis
 from linkis_magic.protocol import JobStatus
 from linkis_magic.results import ResultSet

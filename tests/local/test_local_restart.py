@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from linkis_magic.local.jobs import RESTART_ERR_DESC
+from linkis_magic.local.history import RESTART_ERR_DESC
 from linkis_magic.local.server import LocalLinkis
 from tests.local.gateway_api import Api
 from tests.local.scripted_engine import SUPPORTED, ScriptedPool

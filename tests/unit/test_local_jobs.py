@@ -9,8 +9,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from linkis_magic.local import jobs
-from linkis_magic.local.jobs import JobRequest, JobStore, ide_limit, make_exec_id, task_vo
+from linkis_magic.local import history
+from linkis_magic.local.entrance import ide_limit, make_exec_id
+from linkis_magic.local.history import JobRequest, JobStore, task_vo
 
 
 def test_exec_id_format():
@@ -88,7 +89,7 @@ def test_rows_in_memory_are_the_rows_on_disk(store, tmp_path):
 
 
 def test_only_the_newest_rows_stay_in_memory_and_older_ones_come_from_disk(store, monkeypatch):
-    monkeypatch.setattr(jobs, "RECENT_ROWS", 3)
+    monkeypatch.setattr(history, "RECENT_ROWS", 3)
     ids = [store.insert(request(), "127.0.0.1:1") for _ in range(5)]
     assert [store.recent(task_id, "alice") is not None for task_id in ids] == [False, False, True, True, True]
     store.update(ids[0], status="Cancelled")
