@@ -181,7 +181,7 @@ def test_proxies_and_no_proxy_come_from_the_environment(local_linkis: LocalLinki
                 client.job_info(1)
         monkeypatch.setenv("NO_PROXY", "127.0.0.1")
         with LinkisClient(local_linkis.url, user=local_linkis.user, token=local_linkis.token) as client:
-            with pytest.raises(LinkisRequestError):  # the gateway answered: no such task
+            with pytest.raises(LinkisRequestError, match="job was not found"):  # the gateway answered
                 client.job_info(987654321)
 
 

@@ -71,10 +71,15 @@ def running_job(local_linkis: LocalLinkis):
 def test_another_user_can_neither_see_nor_stop_a_job(local_linkis: LocalLinkis, running_job):
     owner, job = running_job
     with LinkisClient(local_linkis.url, user="bob", token=local_linkis.credentials("bob")[1]) as bob:
-        for attempt in [lambda: bob.status(job.exec_id), lambda: bob.status(job.exec_id, job.task_id),
-                        lambda: bob.log(job.exec_id), lambda: bob.progress(job.exec_id),
-                        lambda: bob.job_info(job.task_id), lambda: Job.attach(bob, job.task_id)]:
-            with pytest.raises(LinkisRequestError):
+        # Each refusal by its own message: an error of any other kind (a crash) is no refusal.
+        status, unknown = "cannot obtain the corresponding task status", "job was not found, or there may be no"
+        for attempt, refusal in [(lambda: bob.status(job.exec_id), status),
+                                 (lambda: bob.status(job.exec_id, job.task_id), status),
+                                 (lambda: bob.log(job.exec_id), "Can't find execID"),
+                                 (lambda: bob.progress(job.exec_id), "the corresponding task progress cannot"),
+                                 (lambda: bob.job_info(job.task_id), unknown),
+                                 (lambda: Job.attach(bob, job.task_id), unknown)]:
+            with pytest.raises(LinkisRequestError, match=refusal):
                 attempt()
         with pytest.raises(LinkisRequestError, match="no permission to kill this job"):
             bob.kill(job.exec_id, job.task_id)
