@@ -33,7 +33,7 @@ import hashlib
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
@@ -54,10 +54,18 @@ from linkis_magic.config import (
 from linkis_magic.engines import resolve_engine
 from linkis_magic.errors import LinkisAuthError, UnknownEngineError
 
+if TYPE_CHECKING:  # for annotations only: loading the extension must stay light
+    import pandas as pd
+
+    from linkis_magic.client import LinkisClient
+    from linkis_magic.job import Job
+    from linkis_magic.local.server import LocalLinkis
+    from linkis_magic.results import ResultSet
+
 #: Jobs submitted from this process and not yet seen in a terminal state: killed at exit.
-_RUNNING: set[Any] = set()
+_RUNNING: set[Job] = set()
 #: Embedded local gateways started by the magics: stopped at exit.
-_LOCAL_SERVERS: list[Any] = []
+_LOCAL_SERVERS: list[LocalLinkis] = []
 
 
 @dataclasses.dataclass(frozen=True)
@@ -111,7 +119,7 @@ class LinkisMagics(Magics):
 
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         super().__init__(shell=shell, **kwargs)
-        self._client: Any = None
+        self._client: LinkisClient | None = None
         self._client_key: tuple[Any, ...] | None = None
         self._passwords: dict[tuple[str, str], str] = {}
 
@@ -132,7 +140,7 @@ class LinkisMagics(Magics):
     @argument("--quiet", action="store_true", help="Show no progress, summary or log.")
     @argument("--creator", metavar="NAME", help="Linkis creator label for this job.")
     @cell_magic("linkis")
-    def linkis_cell(self, line: str, cell: str) -> Any:
+    def linkis_cell(self, line: str, cell: str) -> pd.DataFrame | None:
         """Run the cell on a Linkis engine and return its last table as a DataFrame.
 
         Examples::
@@ -191,7 +199,7 @@ class LinkisMagics(Magics):
         """The settings a cell with these flags would use (secrets hidden in the repr)."""
         return self._settings(flags or {})
 
-    def client(self) -> Any:
+    def client(self) -> LinkisClient:
         """The ``LinkisClient`` cells would use now."""
         return self._client_for(self.settings())
 
@@ -202,7 +210,7 @@ class LinkisMagics(Magics):
         except ConfigError as e:
             raise UsageError(str(e)) from None
 
-    def _client_for(self, settings: Settings) -> Any:
+    def _client_for(self, settings: Settings) -> LinkisClient:
         """One client per connection, kept across cells so its session is reused."""
         options = self._connection(settings)
         # A digest, so the password is not kept a second time in readable form.
@@ -281,7 +289,7 @@ def parse_pairs(items: Sequence[str], option: str) -> dict[str, str]:
     return pairs
 
 
-def finish(job: Any, live: view.JobView, *, timeout: float | None, limit: int | None) -> Any:
+def finish(job: Job, live: view.JobView, *, timeout: float | None, limit: int | None) -> pd.DataFrame | None:
     """Wait with the live view and fetch the last table; the view ends in a summary whatever
     happens, and failures propagate (the cell must end in error so Run All stops)."""
     frame = None
@@ -298,7 +306,8 @@ def finish(job: Any, live: view.JobView, *, timeout: float | None, limit: int | 
     return frame
 
 
-def submit(job_class: Any, client: Any, request: CellRequest, live: view.JobView, *, creator: str) -> Any:
+def submit(job_class: type[Job], client: LinkisClient, request: CellRequest, live: view.JobView, *,
+           creator: str) -> Job:
     """Submit the cell; close the live view if the gateway refuses it."""
     job = None
     try:
@@ -314,13 +323,13 @@ def submit(job_class: Any, client: Any, request: CellRequest, live: view.JobView
     return job
 
 
-def last_table(results: Sequence[Any], limit: int | None) -> Any:
+def last_table(results: Sequence[ResultSet], limit: int | None) -> pd.DataFrame | None:
     """The last TABLE result set as a DataFrame, or ``None`` when the job returned none."""
     tables = [rs for rs in results if rs.kind == "table"]
     return tables[-1].to_pandas(limit=limit) if tables else None
 
 
-def start_local(data_dir: str) -> Any:
+def start_local(data_dir: str) -> LocalLinkis:
     """The embedded local Linkis, started on first use and announced once."""
     if not _LOCAL_SERVERS:
         from linkis_magic.local.server import (
@@ -384,14 +393,14 @@ def _task_id(rest: str, usage: str) -> int:
     return int(rest)
 
 
-def _attach(magics: LinkisMagics, rest: str, usage: str) -> Any:
+def _attach(magics: LinkisMagics, rest: str, usage: str) -> Job:
     from linkis_magic.job import Job
 
     task_id = _task_id(rest, usage)
     return Job.attach(magics.client(), task_id)
 
 
-def _jobs(magics: LinkisMagics, rest: str) -> Any:
+def _jobs(magics: LinkisMagics, rest: str) -> pd.DataFrame:
     import pandas as pd
 
     if rest and not (rest.isascii() and rest.isdigit()):
@@ -418,7 +427,7 @@ def _kill(magics: LinkisMagics, rest: str) -> None:
     view.show_text(job.kill().message)
 
 
-def _result(magics: LinkisMagics, rest: str) -> Any:
+def _result(magics: LinkisMagics, rest: str) -> list[ResultSet]:
     if not rest:
         last = magics.shell.user_ns.get("_linkis_last")
         if last is None:
