@@ -45,7 +45,7 @@ TABLE_CELL = ("%%linkis python\nimport time\nimport pandas as pd\ntime.sleep({se
 def ours(client: LinkisClient, seconds: float) -> float:
     """``client.run``: ``Job.wait()`` with no listener."""
     job = client.run(f"sleep {seconds}", "shell")
-    return now_ms() - job.info["updatedTime"]
+    return now_ms() - job.task["updatedTime"]
 
 
 def magic(shell, seconds: float) -> float:
@@ -53,7 +53,7 @@ def magic(shell, seconds: float) -> float:
     with capture_output():
         shell.run_cell_magic("linkis", "shell --progress text", f"sleep {seconds}")
     returned = now_ms()
-    return returned - shell.user_ns["_linkis_last"].info["updatedTime"]
+    return returned - shell.user_ns["_linkis_last"].task["updatedTime"]
 
 
 def kernel_cell(kernel: Kernel, history: LinkisClient, seconds: float) -> float:

@@ -60,7 +60,7 @@ def cell_ms(shell) -> float:
     with capture_output():
         shell.run_cell_magic("linkis", "hive --progress none", CELL)
     wall = (time.perf_counter() - started) * 1000
-    return wall - job_ms(shell.user_ns["_linkis_last"].info)
+    return wall - job_ms(shell.user_ns["_linkis_last"].task)
 
 
 def baseline_cell_ms(bench: Bench) -> float:

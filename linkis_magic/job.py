@@ -1,7 +1,7 @@
 """One Linkis job's life: submit, poll (state, log, progress), kill, results.
 
 A :class:`Job` reports what happens through a *listener*, any object with some of
-``on_submitted(job)``, ``on_state(job)``, ``on_progress(job)`` and ``on_log(job, lines)``;
+``on_wait_start(job)``, ``on_state(job)``, ``on_progress(job)`` and ``on_log(job, lines)``;
 missing methods are skipped, and the log and progress are only polled when someone listens.
 
 ``Job.wait`` is the one place that handles ``KeyboardInterrupt``: it kills the job from a worker
@@ -175,7 +175,7 @@ class Job:
         self.status = JobStatus.INITED
         self.progress = 0.0
         self.stages: list[dict] = []
-        self.info: dict | None = None
+        self.task: dict | None = None
         self._started = time.monotonic()
         self._ended: float | None = None
         self._log = LogFollower(client, exec_id)  # where the log reads are; the ERROR tail
@@ -262,7 +262,7 @@ class Job:
         ``JobInterrupted`` on Ctrl-C (the job is killed).
         """
         events = _Events(listener)
-        events("on_submitted", self)
+        events("on_wait_start", self)
         if not self._done:
             deadline = None if timeout is None else time.monotonic() + timeout
             self._ahead = None
@@ -314,7 +314,7 @@ class Job:
             self._set_status(self._read_status(schedule), events)
             if self.status.is_terminal:
                 return True
-            self._set_progress(parse_progress((self.info or {}).get("progress")), self.stages, events)
+            self._set_progress(parse_progress((self.task or {}).get("progress")), self.stages, events)
             poller.after_status(time.monotonic())
         elif kind is Read.LOG:
             try:
@@ -382,7 +382,7 @@ class Job:
 
     def _take_info(self, info: dict) -> JobStatus:
         """Keep a job-history task object; return the state it records."""
-        self.info = info
+        self.task = info
         self.exec_id = self.exec_id or info.get("strongerExecId")
         self._log.exec_id = self.exec_id
         self._log.log_path = info.get("logPath") or self._log.log_path
@@ -432,7 +432,7 @@ class Job:
         The first result set's page is asked for beside the listing, at the path Linkis names
         it by when the statement gives it no alias (``_0.dolphin``, §8.1): a one-result job then
         costs one round trip here, not two. The guess is used only if the listing names it."""
-        location = (self.info or {}).get("resultLocation")
+        location = (self.task or {}).get("resultLocation")
         guess = ResultSet(self.client, f"{location.rstrip('/')}/_0.dolphin", 0) if location else None
         early = _READS.submit(guess.prefetch) if guess is not None and self._results is None else None
         with contextlib.suppress(LinkisError):
@@ -444,7 +444,7 @@ class Job:
                 result.prefetch()
 
     def _failure(self) -> JobFailed:
-        info = self.info or {}
+        info = self.task or {}
         desc = info.get("errDesc")
         message = f"task {self.task_id} ended {self.status.value}" + (f": {desc}" if desc else "")
         return JobFailed(message, task_id=self.task_id, status=self.status, err_code=info.get("errCode"),
@@ -472,7 +472,7 @@ class Job:
         if self.status.is_terminal:
             # How long it ran is the server's word (costTime, §7.1), not this object's age: a job
             # attached after a restart is older than the Job that kills it.
-            ran = float((self.info or {}).get("costTime") or self.elapsed * 1000) / 1000
+            ran = float((self.task or {}).get("costTime") or self.elapsed * 1000) / 1000
             return KillOutcome(self.status, seconds, f"killed task {self.task_id} after it ran {ran:.1f} s "
                                                      f"({self.status.value} {seconds:.1f} s after the kill was sent)")
         return KillOutcome(None, seconds, f"kill sent to task {self.task_id}, but it was still "
@@ -531,16 +531,16 @@ class Job:
         """The whole log, one line per line: from the entrance while the job runs, from the
         log file once it ended (§4.4.3)."""
         status = self._take_info(self.client.job_info(self.task_id))
-        read = whole_log(self.client, self.exec_id, self.info.get("logPath"), status.is_terminal)
+        read = whole_log(self.client, self.exec_id, self.task.get("logPath"), status.is_terminal)
         return "".join(f"{line}\n" for line in read.lines)
 
     @property
     def results(self) -> list[ResultSet]:
         """The job's result sets in statement order; pages are read when used."""
         if self._results is None:
-            if not (self.info or {}).get("resultLocation"):
+            if not (self.task or {}).get("resultLocation"):
                 self._take_info(self.client.job_info(self.task_id))
-            location = self.info.get("resultLocation")
+            location = self.task.get("resultLocation")
             paths = self.client.list_results(location) if location else []
             self._results = [ResultSet(self.client, path, result_index(path)) for path in paths]
         return self._results

@@ -50,7 +50,7 @@ if TYPE_CHECKING:
 #: pages mean fewer round trips but more held at once (two pages, with the read-ahead); make
 #: bench measured 25,000 rows as fast as 50,000 for a million-row result. The first page (what a
 #: notebook displays) stays quick.
-DEFAULT_PAGE_SIZE = 25_000
+PAGE_ROWS = 25_000
 
 #: Rows shown by ``_repr_html_``.
 DISPLAY_ROWS = 10
@@ -271,7 +271,7 @@ class ResultSet:
     """
 
     def __init__(self, client: LinkisClient, path: str, index: int = 0,
-                 page_size: int = DEFAULT_PAGE_SIZE) -> None:
+                 page_size: int = PAGE_ROWS) -> None:
         if not 0 < page_size <= MAX_PAGE_SIZE:
             raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}: {page_size}")
         self.client = client

@@ -1,7 +1,7 @@
 """Everything a person sees: the live panel, the text fallback and the final summary.
 
 No other module of linkis_magic prints or displays. A view is a ``Job`` listener
-(``on_submitted``, ``on_state``, ``on_progress``, ``on_log``) plus :meth:`JobView.finish`, which
+(``on_wait_start``, ``on_state``, ``on_progress``, ``on_log``) plus :meth:`JobView.finish`, which
 leaves output that reads well in a saved notebook, on GitHub and in nbval:
 
 - ``widget``: an ipywidgets panel while the job runs (state, task id, elapsed time, progress
@@ -84,10 +84,10 @@ class JobView:
         self.total_lines = 0
         self._thread = threading.current_thread()
 
-    def on_submitted(self, job: Any) -> None:
-        """The server accepted the job; ``job.task_id`` is known."""
+    def on_wait_start(self, job: Any) -> None:
+        """``wait()`` began following the job: ``job.task_id`` is known."""
         if self._mine():
-            self.show_submitted(job)
+            self.show_wait_start(job)
 
     def on_state(self, job: Any) -> None:
         """The job moved to ``job.status``."""
@@ -122,7 +122,7 @@ class JobView:
         if self.tail:
             display(LogTail(list(self.tail), self.total_lines, job.task_id))
 
-    def show_submitted(self, job: Any) -> None:
+    def show_wait_start(self, job: Any) -> None:
         """Hook for live views."""
 
     def show_state(self, job: Any) -> None:
@@ -155,7 +155,7 @@ class TextView(JobView):
         super().__init__(log_lines=log_lines)
         self._last_line = ""
 
-    def show_submitted(self, job: Any) -> None:
+    def show_wait_start(self, job: Any) -> None:
         _say(f"[linkis] task {job.task_id} submitted")
 
     def show_state(self, job: Any) -> None:
@@ -201,7 +201,7 @@ class WidgetView(JobView):
                          header, self.panel]
         display(_LivePanel(self.panel))
 
-    def show_submitted(self, job: Any) -> None:
+    def show_wait_start(self, job: Any) -> None:
         self.task.value = f"task {job.task_id}"
 
     def show_state(self, job: Any) -> None:

@@ -46,7 +46,8 @@ from linkis_magic.protocol import (
 
 ENTRANCE_SERVICE = "linkis-cg-entrance"
 PUBLIC_SERVICE = "linkis-ps-publicservice"
-DEFAULT_CREATOR = "IDE"
+#: The creator Linkis assumes when a request names none (§4.1).
+ABSENT_CREATOR = "IDE"
 #: The most code one job may carry. Linkis itself sets no documented bound, but every gateway has
 #: one (request size, the history column); this one refuses with a message that names it.
 MAX_CODE_BYTES = 4 * 1024 * 1024
@@ -435,7 +436,7 @@ class EntranceRoutes:
         if "-" not in engine:
             engine = f"{engine}-{DEFAULT_VERSIONS.get(engine.lower(), '1')}"
         labels = {**dict(body.get("labels") or {}), "engineType": engine,
-                  "userCreator": f"{user}-{body.get('requestApplicationName') or DEFAULT_CREATOR}"}
+                  "userCreator": f"{user}-{body.get('requestApplicationName') or ABSENT_CREATOR}"}
         code = body.get("executionCode")
         if code is None or not str(code).strip():
             raise GatewayError("The param executionCode and scriptPath cannot be empty at the same time",
@@ -457,7 +458,7 @@ class EntranceRoutes:
         if code is None or not str(code).strip():
             raise GatewayError("The param executionCode cannot be empty", err_code=20007)
         check_code_size(str(code))
-        user_creator = str(labels.get("userCreator") or f"{user}-{DEFAULT_CREATOR}")
+        user_creator = str(labels.get("userCreator") or f"{user}-{ABSENT_CREATOR}")
         creator = self._creator(user_creator)
         engine = engine_label.split("-", 1)[0].lower()
         self._check_engine(engine, run_type)
@@ -672,7 +673,7 @@ class FilesystemRoutes:
 
     async def open_file(self, request: Request, user: str) -> Response:
         page = max(int_param(request, "page", 1), 1)
-        page_size = int_param(request, "pageSize", results.DEFAULT_PAGE_SIZE)
+        page_size = int_param(request, "pageSize", results.OPENFILE_PAGE_SIZE)
         # enableLimit: any non-blank value on 1.8.0, "true" only on master (§8.2).
         enable = request.query_params.get("enableLimit", "").strip()
         enable_limit = enable.lower() == "true" if self.settings.linkis_version == "master" else bool(enable)

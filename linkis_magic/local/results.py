@@ -44,8 +44,8 @@ from linkis_magic.protocol import (
 
 #: Rows per block line (and per offset in the sidecar index).
 BLOCK_ROWS = 1000
-#: ``openFile`` default page size (§8.2).
-DEFAULT_PAGE_SIZE = 5000
+#: The page size ``openFile`` uses when the request gives none (§8.2).
+OPENFILE_PAGE_SIZE = 5000
 #: ``resultsetToExcel`` row cap when no ``limit`` is given (§8.3).
 DEFAULT_EXPORT_LIMIT = 5000
 

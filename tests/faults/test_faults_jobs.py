@@ -115,7 +115,7 @@ def test_progress_as_a_string_with_a_suffix(client: LinkisClient, faults: Faults
     job = Job.submit(client, "select 1 as one; select sum(range % 7) as s from range(600000000)", engine="hive")
     recorder = LogRecorder()
     job.wait(listener=recorder)
-    assert rule.fired >= 1 and job.info["progress"].endswith("f")
+    assert rule.fired >= 1 and job.task["progress"].endswith("f")
     assert any(0.4 <= value < 1.0 for value in recorder.progress), recorder.progress
     assert recorder.progress == sorted(recorder.progress) and job.progress == 1.0
 

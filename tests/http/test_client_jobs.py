@@ -31,7 +31,7 @@ class Recorder:
         self.submitted = 0
         self.running = threading.Event()  # set once the wait has seen the job run
 
-    def on_submitted(self, job: Job) -> None:
+    def on_wait_start(self, job: Job) -> None:
         self.submitted += 1
 
     def on_state(self, job: Job) -> None:
@@ -193,7 +193,7 @@ def test_no_listener_polls_status_only(local_linkis: LocalLinkis, client: Linkis
     seen = local_linkis.requests_since(start)
     assert {r.path for r in seen} == {f"/api/rest_j/v1/jobhistory/{job.task_id}/get"}
     assert len(seen) >= 5 and all(r.query == {"brief": "true"} for r in seen)  # polls leave the code out
-    assert job.info["status"] == "Succeed" and job.info["resultLocation"]  # nothing to read again
+    assert job.task["status"] == "Succeed" and job.task["resultLocation"]  # nothing to read again
 
 
 class ListingSeen:
@@ -276,7 +276,7 @@ def test_text_results(client: LinkisClient):
 def test_run_is_submit_plus_wait(client: LinkisClient):
     job = client.run("select 'x' as letter", engine="trino")
     assert job.status is JobStatus.SUCCEED and job.progress == 1.0 and job.elapsed > 0
-    assert job.info["status"] == "Succeed" and job.info["requestApplicationName"] == "LINKISMAGIC"
+    assert job.task["status"] == "Succeed" and job.task["requestApplicationName"] == "LINKISMAGIC"
     assert job.results[0].to_pandas()["letter"].tolist() == ["x"]
 
 
@@ -300,7 +300,7 @@ def test_interrupt_during_submit_still_kills_the_job(faulty_client: LinkisClient
 def test_the_job_carries_a_client_marker(client: LinkisClient):
     job = Job.submit(client, "select 1", engine="hive")
     job.wait()
-    assert json.loads(job.info["sourceJson"])["linkisMagicRequestId"] == job.request_id
+    assert json.loads(job.task["sourceJson"])["linkisMagicRequestId"] == job.request_id
 
 
 def test_the_log_is_read_often_while_lines_arrive_and_seldom_when_they_stop(client: LinkisClient,

@@ -92,9 +92,9 @@ def test_another_user_can_neither_see_nor_stop_a_job(local_linkis: LocalLinkis, 
 def test_another_user_cannot_read_results_or_logs(local_linkis: LocalLinkis):
     with LinkisClient(local_linkis.url, user=local_linkis.user, token=local_linkis.token) as owner:
         job = owner.run("select 'secret-data' as s", engine="hive")
-        result, log_path = job.results[0].path, job.info["logPath"]
+        result, log_path = job.results[0].path, job.task["logPath"]
     with LinkisClient(local_linkis.url, user="bob", token=local_linkis.credentials("bob")[1]) as bob:
-        for attempt in [lambda: bob.list_results(job.info["resultLocation"]), lambda: bob.open_result(result),
+        for attempt in [lambda: bob.list_results(job.task["resultLocation"]), lambda: bob.open_result(result),
                         lambda: bob.open_log(log_path)]:
             with pytest.raises(LinkisRequestError, match="workspace") as info:
                 attempt()
