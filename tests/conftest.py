@@ -1,7 +1,8 @@
 """Fixtures shared by every test directory.
 
 ``local_linkis`` is one real local gateway for the whole session, with the real engines, and two
-users: the OS user (the default) and ``bob``. ``linkis_env`` points magics and kernels started by
+users: the OS user (the default) and ``bob``; ``client`` and ``password_client`` are clients of it.
+``linkis_env`` points magics and kernels started by
 a test at a gateway; ``magic_shell`` is an in-process IPython shell with fresh magics loaded.
 """
 
@@ -12,6 +13,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from IPython.testing import globalipapp
 
+from linkis_magic.client import LinkisClient
 from linkis_magic.config import ENV_VARS
 from linkis_magic.local.app import HANDLER_ERRORS
 from linkis_magic.local.auth import default_user
@@ -38,6 +40,20 @@ def local_linkis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalLink
     gateway.start()
     yield gateway
     gateway.stop()
+
+
+@pytest.fixture
+def client(local_linkis: LocalLinkis) -> Iterator[LinkisClient]:
+    """A token client of ``local_linkis`` (no login requests to count)."""
+    with LinkisClient(local_linkis.url, user=local_linkis.user, token=local_linkis.token) as made:
+        yield made
+
+
+@pytest.fixture
+def password_client(local_linkis: LocalLinkis) -> Iterator[LinkisClient]:
+    """A password client of ``local_linkis`` (it logs in, and again when its session expires)."""
+    with LinkisClient(local_linkis.url, user=local_linkis.user, password=local_linkis.password) as made:
+        yield made
 
 
 @pytest.fixture

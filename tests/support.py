@@ -1,15 +1,20 @@
-"""What many test suites ask: what the gateway recorded, a condition to wait for, a log listener.
+"""What many test suites ask: what the gateway recorded, a condition to wait for, a job listener
+that records, the process's open descriptors.
 
 Imported as ``tests.support`` (the repository root is on ``sys.path`` in every test run).
 """
 
 from __future__ import annotations
 
+import os
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
+from linkis_magic.job import Job
 from linkis_magic.local.server import LocalLinkis
+from linkis_magic.protocol import JobStatus
 
 
 def count(gateway: LocalLinkis, suffix: str, since: int = 1) -> int:
@@ -22,21 +27,57 @@ def kills(gateway: LocalLinkis, since: int = 1) -> list[dict]:
     return [record.query for record in gateway.requests_since(since) if record.path.endswith("/kill")]
 
 
-def wait_for(predicate: Callable[[], Any], timeout: float = 15.0) -> None:
-    """Poll ``predicate`` until true; fail the test if it never becomes true."""
+def wait_for(predicate: Callable[[], Any], timeout: float = 15.0, *, what: str = "the condition") -> None:
+    """Poll ``predicate`` until true; fail the test, naming ``what``, if it is not within ``timeout``."""
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
-            raise AssertionError("condition not reached")
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
         time.sleep(0.02)
 
 
-class LogLines:
-    """A job listener that keeps the log lines it is given (and nothing else, so ``Job.wait``
-    reads the log but not the progress)."""
+def open_descriptors() -> tuple[int, int]:
+    """``(all open file descriptors, sockets)`` of this process, client and gateway sides alike."""
+    links = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            links.append(os.readlink(f"/proc/self/fd/{fd}"))
+        except OSError:  # the listing's own descriptor, closed already
+            continue
+    return len(links), sum(link.startswith("socket:") for link in links)
 
-    def __init__(self) -> None:
+
+class Recorder:
+    """A job listener that keeps every event it is given.
+
+    ``Recorder(progress=False)`` has no ``on_progress``, so ``Job.wait`` reads the log but not the
+    progress (a listener's hooks say what it wants followed).
+    """
+
+    def __init__(self, *, progress: bool = True) -> None:
+        self.wait_starts = 0
+        self.states: list[JobStatus] = []
         self.lines: list[str] = []
+        self.progress: list[float] = []
+        self.running = threading.Event()  # set once the wait has seen the job run
+        if not progress:
+            self.on_progress = None  # not callable: the job reads no progress for this listener
 
-    def on_log(self, job: Any, lines: list[str]) -> None:
+    def on_wait_start(self, job: Job) -> None:
+        self.wait_starts += 1
+
+    def on_state(self, job: Job) -> None:
+        self.states.append(job.status)
+        if job.status is JobStatus.RUNNING:
+            self.running.set()
+
+    def on_progress(self, job: Job) -> None:
+        self.progress.append(job.progress)
+
+    def on_log(self, job: Job, lines: list[str]) -> None:
         self.lines.extend(lines)
+
+
+def logged_lines(job: Job) -> list[str]:
+    """The job's whole log from the log file, blank lines dropped (as listeners get it)."""
+    return [line for line in job.log_text().splitlines() if line.strip()]

@@ -3,11 +3,8 @@ what that gateway received (so a test can show that nothing was sent)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from linkis_magic.client import LinkisClient
 from linkis_magic.local.server import LocalLinkis
 
 
@@ -17,8 +14,3 @@ def shell(local_linkis: LocalLinkis, linkis_env, magic_shell) -> object:
     linkis_env(local_linkis.url, local_linkis.user, token=local_linkis.token)
     return magic_shell
 
-
-@pytest.fixture
-def client(local_linkis: LocalLinkis) -> Iterator[LinkisClient]:
-    with LinkisClient(local_linkis.url, user=local_linkis.user, token=local_linkis.token) as made:
-        yield made

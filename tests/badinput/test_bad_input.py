@@ -25,7 +25,7 @@ from linkis_magic.job import Job
 from linkis_magic.local.app import MAX_CODE_BYTES
 from linkis_magic.local.server import LocalLinkis
 from linkis_magic.protocol import API_PREFIX, TOKEN_CODE_HEADER, TOKEN_USER_HEADER
-from tests.support import LogLines, count
+from tests.support import Recorder, count
 
 
 def one_line(error: BaseException) -> str:
@@ -72,7 +72,7 @@ def test_code_just_under_the_limit_runs(client: LinkisClient):
 
 
 def test_a_100000_character_log_line_arrives_whole_and_once(client: LinkisClient):
-    listener = LogLines()
+    listener = Recorder(progress=False)
     job = client.run("head -c 100000 /dev/zero | tr '\\0' x; echo", engine="shell", listener=listener)
     long = [line for line in listener.lines if "x" * 1000 in line]
     assert len(long) == 1 and long[0].endswith("x" * 100_000) and "x" * 100_001 not in long[0]

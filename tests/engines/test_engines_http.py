@@ -3,22 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
 import pytest
 
 from linkis_magic.client import LinkisClient
 from linkis_magic.errors import JobFailed
 from linkis_magic.job import Job
-from linkis_magic.local.server import LocalLinkis
 from linkis_magic.protocol import JobStatus
 from tests.support import wait_for
-
-
-@pytest.fixture
-def client(local_linkis: LocalLinkis) -> Iterator[LinkisClient]:
-    with LinkisClient(local_linkis.url, user=local_linkis.user, token=local_linkis.token) as c:
-        yield c
 
 
 def unique(prefix: str) -> str:

@@ -14,47 +14,47 @@ from linkis_magic.job import Job
 from linkis_magic.local.faults import Faults
 from linkis_magic.local.server import LocalLinkis
 from linkis_magic.protocol import REQUEST_MARKER
-from tests.faults.conftest import USERS
 from tests.support import count
 
 
-def jobs_marked(client: LinkisClient, request_id: str) -> list[int]:
-    tasks, _ = client.list_jobs(pageSize=200)
+def jobs_marked(faulty_client: LinkisClient, request_id: str) -> list[int]:
+    tasks, _ = faulty_client.list_jobs(pageSize=200)
     return [task["taskID"] for task in tasks
             if json.loads(task["sourceJson"] or "{}").get(REQUEST_MARKER) == request_id]
 
 
-def history_size(client: LinkisClient) -> int:
-    return client.list_jobs(pageSize=1)[1]
+def history_size(faulty_client: LinkisClient) -> int:
+    return faulty_client.list_jobs(pageSize=1)[1]
 
 
 @pytest.mark.parametrize("fault", ["reset", "spring 500", "html 502", "503"])
-def test_an_accepted_submit_whose_answer_is_lost_is_found_not_resent(client: LinkisClient, gateway: LocalLinkis,
-                                                                      faults: Faults, fault: str):
+def test_an_accepted_submit_whose_answer_is_lost_is_found_not_resent(
+        faulty_client: LinkisClient, faulty_linkis: LocalLinkis, faults: Faults, fault: str):
     submit = r"/entrance/submit$"
     rule = {"reset": lambda: faults.reset_connections(submit, after=True),
             "spring 500": lambda: faults.spring_error(submit, after=True),
             "html 502": lambda: faults.html_error(submit, 502, after=True),
             "503": lambda: faults.fail(submit, 503, after=True)}[fault]()
-    since = gateway.mark()
-    job = Job.submit(client, "select 'once' as s", engine="hive")
+    since = faulty_linkis.mark()
+    job = Job.submit(faulty_client, "select 'once' as s", engine="hive")
     assert rule.fired == 1
-    assert count(gateway, "/entrance/submit", since) == 1
+    assert count(faulty_linkis, "/entrance/submit", since) == 1
     # The search looks a day past the client's clock: Linkis's endDate defaults to the job-history
     # host's clock, which may lag the entrance that stamped the job (§7.2).
-    searches = [r.query for r in gateway.requests_since(since) if r.path.endswith("/jobhistory/list")]
+    searches = [r.query for r in faulty_linkis.requests_since(since) if r.path.endswith("/jobhistory/list")]
     assert searches and all(int(q["endDate"]) > (time.time() + 23 * 3600) * 1000 for q in searches)
-    assert jobs_marked(client, job.request_id) == [job.task_id]
+    assert jobs_marked(faulty_client, job.request_id) == [job.task_id]
     assert job.wait().results[0].to_pandas()["s"].tolist() == ["once"]
 
 
-def test_a_submit_that_timed_out_is_found_once_the_gateway_persisted_it(gateway: LocalLinkis, faults: Faults):
+def test_a_submit_that_timed_out_is_found_once_the_gateway_persisted_it(faulty_linkis: LocalLinkis, faults: Faults):
     rule = faults.delay(r"/entrance/submit$", 1.5, after=True)
-    with LinkisClient(gateway.url, user="alice", token=USERS["alice"]["token"], timeout=(2.0, 0.5)) as client:
-        since = gateway.mark()
+    with LinkisClient(faulty_linkis.url, user=faulty_linkis.user, token=faulty_linkis.token,
+                      timeout=(2.0, 0.5)) as client:
+        since = faulty_linkis.mark()
         job = Job.submit(client, "select 1 as n", engine="hive")
         assert rule.fired == 1
-        assert count(gateway, "/entrance/submit", since) == 1
+        assert count(faulty_linkis, "/entrance/submit", since) == 1
         assert jobs_marked(client, job.request_id) == [job.task_id]
 
 
@@ -63,17 +63,17 @@ def test_a_submit_that_timed_out_is_found_once_the_gateway_persisted_it(gateway:
     ("reset", LinkisConnectionError, "Connection aborted"),
 ])
 def test_a_submit_that_never_reached_the_entrance_is_reported_not_resent(
-        client: LinkisClient, gateway: LocalLinkis, faults: Faults, fault, error, reason):
+        faulty_client: LinkisClient, faulty_linkis: LocalLinkis, faults: Faults, fault, error, reason):
     submit = r"/entrance/submit$"
     rule = faults.fail(submit, 503) if fault == "503" else faults.reset_connections(submit)
-    jobs_before = history_size(client)
-    since = gateway.mark()
+    jobs_before = history_size(faulty_client)
+    since = faulty_linkis.mark()
     with pytest.raises(error, match=f"{reason}.*job history shows no job with request id [0-9a-f]{{32}}, "
                                     "so it was not sent again") as info:
-        Job.submit(client, "select 1", engine="hive")
+        Job.submit(faulty_client, "select 1", engine="hive")
     assert rule.fired == 1
-    assert count(gateway, "/entrance/submit", since) == 1
-    assert history_size(client) == jobs_before
+    assert count(faulty_linkis, "/entrance/submit", since) == 1
+    assert history_size(faulty_client) == jobs_before
     assert "\n" not in str(info.value)
 
 
@@ -84,24 +84,25 @@ def test_a_gateway_that_cannot_be_reached_is_not_searched():
     assert "job history" not in str(info.value)  # refused while connecting: nothing was sent
 
 
-def test_a_timeout_keeps_its_type(gateway: LocalLinkis, faults: Faults):
+def test_a_timeout_keeps_its_type(faulty_linkis: LocalLinkis, faults: Faults):
     faults.delay(r"/entrance/submit$", 1.0)  # the job is created after the client gave up
     faults.fail(r"/jobhistory/list$", 503, times=None)
-    with LinkisClient(gateway.url, user="alice", token=USERS["alice"]["token"], timeout=(2.0, 0.3),
+    with LinkisClient(faulty_linkis.url, user=faulty_linkis.user, token=faulty_linkis.token, timeout=(2.0, 0.3),
                       retries=0) as client:
         with pytest.raises(LinkisTimeoutError, match="job history could not be searched"):
             Job.submit(client, "select 1", engine="hive")
 
 
-def test_a_lost_submit_is_found_behind_many_newer_jobs(client: LinkisClient, gateway: LocalLinkis, faults: Faults):
+def test_a_lost_submit_is_found_behind_many_newer_jobs(faulty_client: LinkisClient, faulty_linkis: LocalLinkis,
+                                                        faults: Faults):
     # The search pages through the window since the submit, not just the newest jobs.
     faults.reset_connections(r"/entrance/submit$", after=True)
-    job = Job.submit(client, "select 'lost' as s", engine="hive")
+    job = Job.submit(faulty_client, "select 'lost' as s", engine="hive")
     marker = job.request_id
     for n in range(120):
-        client.submit({"executionContent": {"code": f"select {n}", "runType": "hql"},
+        faulty_client.submit({"executionContent": {"code": f"select {n}", "runType": "hql"},
                        "labels": {"engineType": "hive-3.1.3", "userCreator": "alice-LINKISMAGIC"}})
-    since = gateway.mark()
-    found = client.find_job(marker, creator="LINKISMAGIC", since=int(time.time() * 1000) - 600_000, page_size=50)
+    since = faulty_linkis.mark()
+    found = faulty_client.find_job(marker, creator="LINKISMAGIC", since=int(time.time() * 1000) - 600_000, page_size=50)
     assert found is not None and found["taskID"] == job.task_id
-    assert count(gateway, "/jobhistory/list", since) == 3  # 50 + 50 + the page that holds it
+    assert count(faulty_linkis, "/jobhistory/list", since) == 3  # 50 + 50 + the page that holds it

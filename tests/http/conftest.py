@@ -1,4 +1,5 @@
-"""Fixtures for the client tests: clients of the shared local Linkis, and gateways with faults.
+"""Fixtures for the client tests: a gateway with faults and a client of it (``client`` and
+``password_client``, of the shared gateway, are the root conftest's).
 
 Faults are a server setting (``LocalLinkis(faults=Faults())``, ``linkis_magic.local.faults``): a
 test scripts the ones it needs (a 503, an HTML page, a slow reply).
@@ -14,20 +15,6 @@ from linkis_magic.client import LinkisClient
 from linkis_magic.local.auth import default_user
 from linkis_magic.local.faults import Faults
 from linkis_magic.local.server import LocalLinkis
-
-
-@pytest.fixture
-def client(local_linkis: LocalLinkis) -> Iterator[LinkisClient]:
-    """A password client of the shared gateway."""
-    with LinkisClient(local_linkis.url, user=local_linkis.user, password=local_linkis.password) as c:
-        yield c
-
-
-@pytest.fixture
-def token_client(local_linkis: LocalLinkis) -> Iterator[LinkisClient]:
-    """A token client of the shared gateway."""
-    with LinkisClient(local_linkis.url, user=local_linkis.user, token=local_linkis.token) as c:
-        yield c
 
 
 @pytest.fixture(scope="module")

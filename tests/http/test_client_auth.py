@@ -10,9 +10,9 @@ from linkis_magic.local.server import LocalLinkis
 from linkis_magic.protocol import API_PREFIX
 
 
-def test_password_login_then_a_job(client: LinkisClient, local_linkis: LocalLinkis):
+def test_password_login_then_a_job(password_client: LinkisClient, local_linkis: LocalLinkis):
     start = local_linkis.mark()
-    job = client.run("select 1 as one", engine="hive")
+    job = password_client.run("select 1 as one", engine="hive")
     seen = local_linkis.requests_since(start)
     # The public key first: it says whether the password must be encrypted (§2.1).
     assert [r.path for r in seen[:3]] == [f"{API_PREFIX}/user/publicKey", f"{API_PREFIX}/user/login",
@@ -21,16 +21,16 @@ def test_password_login_then_a_job(client: LinkisClient, local_linkis: LocalLink
     assert job.results[0].to_pandas()["one"].tolist() == [1]
 
 
-def test_one_login_serves_many_requests(client: LinkisClient, local_linkis: LocalLinkis):
+def test_one_login_serves_many_requests(password_client: LinkisClient, local_linkis: LocalLinkis):
     start = local_linkis.mark()
-    client.run("select 1", engine="hive")
-    client.run("select 2", engine="hive")
+    password_client.run("select 1", engine="hive")
+    password_client.run("select 2", engine="hive")
     assert sum(r.path.endswith("/user/login") for r in local_linkis.requests_since(start)) == 1
 
 
-def test_token_auth_sends_no_login(token_client: LinkisClient, local_linkis: LocalLinkis):
+def test_token_auth_sends_no_login(client: LinkisClient, local_linkis: LocalLinkis):
     start = local_linkis.mark()
-    job = token_client.run("select 2 as two", engine="spark")
+    job = client.run("select 2 as two", engine="spark")
     seen = local_linkis.requests_since(start)
     assert not any("/user/" in r.path for r in seen)
     assert {r.user for r in seen} == {local_linkis.user}

@@ -18,39 +18,11 @@ from linkis_magic.job import Job
 from linkis_magic.local.server import LocalLinkis
 from linkis_magic.protocol import JobStatus
 from linkis_magic.results import ResultSet
-from tests.support import count
-
-
-class Recorder:
-    """A listener that keeps every event."""
-
-    def __init__(self) -> None:
-        self.states: list[JobStatus] = []
-        self.lines: list[str] = []
-        self.progress: list[float] = []
-        self.submitted = 0
-        self.running = threading.Event()  # set once the wait has seen the job run
-
-    def on_wait_start(self, job: Job) -> None:
-        self.submitted += 1
-
-    def on_state(self, job: Job) -> None:
-        self.states.append(job.status)
-        if job.status is JobStatus.RUNNING:
-            self.running.set()
-
-    def on_progress(self, job: Job) -> None:
-        self.progress.append(job.progress)
-
-    def on_log(self, job: Job, lines: list[str]) -> None:
-        self.lines.extend(lines)
+from tests.support import Recorder, count, wait_for
 
 
 def wait_until_running(job: Job) -> None:
-    deadline = time.monotonic() + 20
-    while job.client.status(job.exec_id, job.task_id) != "Running":
-        assert time.monotonic() < deadline, "the job never ran"
-        time.sleep(0.05)
+    wait_for(lambda: job.client.status(job.exec_id, job.task_id) == "Running", 20, what="the job to run")
 
 
 def test_every_log_line_is_seen_exactly_once(client: LinkisClient):
@@ -59,7 +31,7 @@ def test_every_log_line_is_seen_exactly_once(client: LinkisClient):
     client.run(code, engine="shell", listener=seen)
     rows = [m.group(1) for m in map(re.compile(r" INFO (row \d+)$").search, seen.lines) if m]
     assert rows == [f"row {i}" for i in range(1, 501)]
-    assert seen.submitted == 1 and seen.states[-1] is JobStatus.SUCCEED
+    assert seen.wait_starts == 1 and seen.states[-1] is JobStatus.SUCCEED
     assert seen.progress[-1] == 1.0
     assert len(seen.lines) == len(set(seen.lines))  # nothing else repeated either
 
@@ -154,9 +126,9 @@ def test_more_presses_do_not_stop_the_kill(faulty_client: LinkisClient, faults):
     assert faulty_client.job_info(job.task_id)["status"] == "Cancelled"
 
 
-def test_failed_job_carries_error_lines(token_client: LinkisClient):
+def test_failed_job_carries_error_lines(client: LinkisClient):
     with pytest.raises(JobFailed) as info:
-        token_client.run("select * from no_such_table", engine="hive")
+        client.run("select * from no_such_table", engine="hive")
     error = info.value
     assert error.status is JobStatus.FAILED and error.err_code is not None
     assert "no_such_table" in error.err_desc
@@ -164,9 +136,9 @@ def test_failed_job_carries_error_lines(token_client: LinkisClient):
     assert f"%linkis log {error.task_id}" in "\n".join(error._render_traceback_())
 
 
-def test_attach_after_a_restart_of_the_kernel(client: LinkisClient, token_client: LinkisClient):
-    job = client.run("select 5 as five", engine="hive")
-    again = Job.attach(token_client, job.task_id)  # another client, as a new kernel would have
+def test_attach_after_a_restart_of_the_kernel(password_client: LinkisClient, client: LinkisClient):
+    job = password_client.run("select 5 as five", engine="hive")
+    again = Job.attach(client, job.task_id)  # another client, as a new kernel would have
     assert again.status is JobStatus.SUCCEED and again.exec_id == job.exec_id
     assert again.wait() is again
     assert again.results[0].to_pandas()["five"].tolist() == [5]
@@ -231,9 +203,9 @@ from (select posexplode(split(space(11999), ' ')) as (id, s)) t
 """
 
 
-def test_twelve_thousand_typed_rows_over_several_pages(token_client: LinkisClient):
-    job = token_client.run(TYPED_SQL, engine="hive")
-    result = ResultSet(token_client, job.results[0].path, page_size=5000)
+def test_twelve_thousand_typed_rows_over_several_pages(client: LinkisClient):
+    job = client.run(TYPED_SQL, engine="hive")
+    result = ResultSet(client, job.results[0].path, page_size=5000)
     frame = result.to_pandas()
     assert frame.shape == (12000, 7) and result.row_count == 12000
     assert frame["id"].tolist() == list(range(12000))
@@ -247,9 +219,9 @@ def test_twelve_thousand_typed_rows_over_several_pages(token_client: LinkisClien
     assert str(frame["even"].dtype) == "boolean" and frame["even"][2]
 
 
-def test_limit_and_head_read_only_what_they_need(token_client: LinkisClient, local_linkis: LocalLinkis):
-    job = token_client.run(TYPED_SQL, engine="hive")
-    result = ResultSet(token_client, job.results[0].path, page_size=5000)
+def test_limit_and_head_read_only_what_they_need(client: LinkisClient, local_linkis: LocalLinkis):
+    job = client.run(TYPED_SQL, engine="hive")
+    result = ResultSet(client, job.results[0].path, page_size=5000)
     start = local_linkis.mark()
     assert len(result.head_frame()) == 5000 and result.row_count is None
     assert len(result.to_pandas(limit=7000)) == 7000

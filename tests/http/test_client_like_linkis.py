@@ -21,7 +21,7 @@ from linkis_magic.local.auth import default_user
 from linkis_magic.local.server import LocalLinkis
 from linkis_magic.local.settings import LinkisSettings
 from linkis_magic.protocol import JobStatus
-from tests.support import LogLines, count, kills, wait_for
+from tests.support import Recorder, count, kills, wait_for
 
 CLOSING = "Your job completed with"
 
@@ -30,7 +30,7 @@ def test_the_end_of_the_log_comes_from_the_entrance_before_the_file_exists(fault
     # The log file is written 3 s after history shows the end: a client reading the file then would
     # see none of the 50 lines (§4.4.1). The entrance still has them.
     faults.delay_log_close(3.0)
-    seen = LogLines()
+    seen = Recorder(progress=False)
     since = faulty_linkis.mark()
     faulty_client.run('for i in $(seq 1 50); do echo "row $i"; sleep 0.02; done', engine="shell", listener=seen)
     rows = [line.rsplit(" ", 2)[-2:] for line in seen.lines if " INFO row " in line]
@@ -52,7 +52,7 @@ def test_after_the_entrance_forgot_the_job_the_file_is_read_once_it_is_complete(
                                                                               faults):
     faults.forget_jobs()  # live log reads fail too: every line comes from the file
     faults.delay_log_close(1.0)
-    seen = LogLines()
+    seen = Recorder(progress=False)
     since = faulty_linkis.mark()
     job = faulty_client.run("echo one; echo two", engine="shell", listener=seen)
     assert CLOSING in seen.lines[-1] and any(line.endswith("INFO one") for line in seen.lines)
@@ -63,7 +63,7 @@ def test_after_the_entrance_forgot_the_job_the_file_is_read_once_it_is_complete(
 def test_a_file_that_never_completes_is_used_and_said_to_be_incomplete(faulty_client, faults):
     faults.forget_jobs()
     faults.delay_log_close(30.0)
-    seen = LogLines()
+    seen = Recorder(progress=False)
     started = time.monotonic()
     job = faulty_client.run("echo one", engine="shell", listener=seen)
     assert time.monotonic() - started < 10  # 0.2 + 0.5 + 1 + 2 s of retries, not for ever
@@ -111,8 +111,8 @@ def test_a_history_that_lost_the_end_is_checked_against_the_entrance(faulty_clie
                         r"entrance's state is used", job.notes[0])
 
 
-def test_a_row_linkis_will_not_show_is_an_error_not_an_empty_frame(token_client):
-    job = token_client.run("select repeat('x', 21000000) as blob", engine="hive")
+def test_a_row_linkis_will_not_show_is_an_error_not_an_empty_frame(client):
+    job = client.run("select repeat('x', 21000000) as blob", engine="hive")
     with pytest.raises(ResultNotDisplayable) as info:
         job.results[0].to_pandas()
     assert str(info.value) == (
@@ -122,8 +122,8 @@ def test_a_row_linkis_will_not_show_is_an_error_not_an_empty_frame(token_client)
         "/filesystem/resultsetToExcel with limit set to the row count).")
 
 
-def test_sql_null_and_the_text_null_stay_apart_and_types_follow_linkis_names(token_client):
-    job = token_client.run("select 'NULL' as text_null, NULL::varchar as nothing, 7::tinyint as tiny, "
+def test_sql_null_and_the_text_null_stay_apart_and_types_follow_linkis_names(client):
+    job = client.run("select 'NULL' as text_null, NULL::varchar as nothing, 7::tinyint as tiny, "
                            "1.25::decimal(10,2) as money, 'infinity'::double as big, 2.0::double as two",
                            engine="hive")
     frame = job.results[0].to_pandas()

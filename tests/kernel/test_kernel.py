@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from collections.abc import Iterator
 
 import pytest
 from jupyter_client.manager import start_new_kernel
 
 from linkis_magic.client import LinkisClient
-from tests.support import kills
+from tests.support import kills, wait_for
 
 TIMEOUT = 60
 
@@ -33,19 +32,6 @@ def kernel(local_linkis, tmp_path) -> Iterator[tuple]:
         kc.stop_channels()
         if km.is_alive():
             km.shutdown_kernel(now=True)
-
-
-@pytest.fixture
-def history(local_linkis) -> Iterator[LinkisClient]:
-    with LinkisClient(local_linkis.url, user=local_linkis.user, token=local_linkis.token) as client:
-        yield client
-
-
-def wait_for(condition, what: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
 
 
 def running_shell_jobs(client: LinkisClient) -> list[dict]:
@@ -72,30 +58,30 @@ def iopub_until_idle(kc, msg_id: str) -> list[dict]:
             return messages
 
 
-def test_stop_button_kills_the_job_and_aborts_the_queued_cell(kernel, local_linkis, history):
+def test_stop_button_kills_the_job_and_aborts_the_queued_cell(kernel, local_linkis, client):
     km, kc = kernel
     before = local_linkis.mark()
     busy = kc.execute("%%linkis shell\necho started; sleep 30", stop_on_error=True)
     queued = kc.execute("print('must not run')", stop_on_error=True)
-    wait_for(lambda: running_shell_jobs(history), "the job to run")
+    wait_for(lambda: running_shell_jobs(client), 30, what="the job to run")
     km.interrupt_kernel()
     first = reply_to(kc, busy)
     assert first["status"] == "error" and first["ename"] == "JobInterrupted"
     assert reply_to(kc, queued)["status"] == "aborted"
     queries = kills(local_linkis, before)
     assert len(queries) == 1
-    assert history.job_info(int(queries[0]["taskID"]))["status"] == "Cancelled"
+    assert client.job_info(int(queries[0]["taskID"]))["status"] == "Cancelled"
 
 
-def test_kernel_shutdown_kills_a_running_job(kernel, local_linkis, history):
+def test_kernel_shutdown_kills_a_running_job(kernel, local_linkis, client):
     km, kc = kernel
     before = local_linkis.mark()
     kc.execute("%%linkis shell\nsleep 30")
-    wait_for(lambda: running_shell_jobs(history), "the job to run")
-    task_id = running_shell_jobs(history)[0]["taskID"]
+    wait_for(lambda: running_shell_jobs(client), 30, what="the job to run")
+    task_id = running_shell_jobs(client)[0]["taskID"]
     km.shutdown_kernel()  # a graceful shutdown, as the Lab's "Shut Down Kernel" does
     assert {"taskID": str(task_id)} in kills(local_linkis, before)
-    assert history.job_info(task_id)["status"] == "Cancelled"
+    assert client.job_info(task_id)["status"] == "Cancelled"
 
 
 LONG_LOG = ("%%linkis shell\n"

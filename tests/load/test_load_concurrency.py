@@ -6,7 +6,6 @@ timings are reported, never asserted.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Iterator
@@ -16,7 +15,7 @@ import pytest
 
 from linkis_magic.client import LinkisClient
 from linkis_magic.local.server import LocalLinkis
-from tests.support import LogLines
+from tests.support import Recorder, open_descriptors
 
 USERS = {f"user{n}": {"password": f"load-pw-{n}", "token": f"load-token-{n}"} for n in range(5)}
 JOBS = 50
@@ -34,7 +33,7 @@ def one_job(gateway: LocalLinkis, number: int) -> tuple[str, int, list[str], obj
     user = f"user{number % 5}"
     secret = {"password": USERS[user]["password"]} if number % 2 else {"token": USERS[user]["token"]}
     with LinkisClient(gateway.url, user=user, **secret) as client:
-        listener = LogLines()
+        listener = Recorder(progress=False)
         if number % 2:
             job = client.run(f"select {number} as n, '{user}' as u", engine="hive", listener=listener)
             value = job.results[0].to_pandas().to_dict("records")
@@ -64,17 +63,6 @@ def test_50_concurrent_jobs_from_5_users(gateway: LocalLinkis):
             assert [line.rsplit(" ", 1)[-1] for line in streamed if f"{user}-{number}-" in line] == expected
 
 
-def open_fds() -> tuple[int, int]:
-    """(all open file descriptors, sockets) of this process."""
-    links = []
-    for fd in os.listdir("/proc/self/fd"):
-        try:
-            links.append(os.readlink(f"/proc/self/fd/{fd}"))
-        except OSError:  # closed while listing
-            continue
-    return len(links), sum(link.startswith("socket:") for link in links)
-
-
 @pytest.fixture
 def shell(gateway: LocalLinkis, linkis_env, magic_shell) -> object:
     linkis_env(gateway.url, "user0", password=USERS["user0"]["password"])
@@ -87,13 +75,13 @@ def test_fds_and_threads_do_not_grow_across_magic_runs(shell, progress: str):
     line = f"hive --progress {progress}"
     for n in range(10):  # warm up: connection pools, worker threads
         shell.run_cell_magic("linkis", line, f"select {n} as n")
-    threads, (fds, sockets) = threading.active_count(), open_fds()
+    threads, (fds, sockets) = threading.active_count(), open_descriptors()
     started = time.monotonic()
     for n in range(runs):
         frame = shell.run_cell_magic("linkis", line, f"select {n} as n")
         assert frame["n"].tolist() == [n]
     seconds = time.monotonic() - started
-    fds_after, sockets_after = open_fds()
+    fds_after, sockets_after = open_descriptors()
     print(f"\nmagic: {runs} cells (--progress {progress}) in {seconds:.1f} s; threads {threads} -> "
           f"{threading.active_count()}, fds {fds} -> {fds_after}, sockets {sockets} -> {sockets_after}")
     assert threading.active_count() <= threads

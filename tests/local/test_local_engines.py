@@ -22,16 +22,17 @@ ENGINES = [
 
 
 @pytest.fixture
-def client(local_linkis) -> Api:
+def api(local_linkis) -> Api:
+    """Here, raw HTTP to the gateway with the real engines (the directory's ``api`` has scripted ones)."""
     return Api(local_linkis)
 
 
 @pytest.mark.parametrize("engine, run_type, good, bad, slow", ENGINES)
-def test_success(client, engine, run_type, good, bad, slow):
-    _, task = client.run(good, engine=engine, run_type=run_type)
+def test_success(api, engine, run_type, good, bad, slow):
+    _, task = api.run(good, engine=engine, run_type=run_type)
     assert task["status"] == "Succeed", task["errDesc"]
-    tree = client.get("/filesystem/getDirFileTrees", path=task["resultLocation"]).json()["data"]["dirFileTrees"]
-    page = client.get("/filesystem/openFile", path=tree["children"][0]["path"]).json()["data"]
+    tree = api.get("/filesystem/getDirFileTrees", path=task["resultLocation"]).json()["data"]["dirFileTrees"]
+    page = api.get("/filesystem/openFile", path=tree["children"][0]["path"]).json()["data"]
     if run_type in ("python", "shell"):
         assert page["type"] == "1" and page["fileContent"][0] == ["hello"]
     else:
@@ -40,19 +41,19 @@ def test_success(client, engine, run_type, good, bad, slow):
 
 
 @pytest.mark.parametrize("engine, run_type, good, bad, slow", ENGINES)
-def test_failure(client, engine, run_type, good, bad, slow):
-    data, task = client.run(bad, engine=engine, run_type=run_type)
+def test_failure(api, engine, run_type, good, bad, slow):
+    data, task = api.run(bad, engine=engine, run_type=run_type)
     assert task["status"] == "Failed" and task["errCode"] and task["errDesc"]
-    assert task["errDesc"].splitlines()[0] in client.entrance_log(data["execID"])[0]
+    assert task["errDesc"].splitlines()[0] in api.entrance_log(data["execID"])[0]
 
 
 @pytest.mark.parametrize("engine, run_type, good, bad, slow", ENGINES)
-def test_kill(client, engine, run_type, good, bad, slow):
-    data = client.submit(slow, engine=engine, run_type=run_type)
-    client.wait(data["taskID"], {"Running"})
-    killed = client.get(f"/entrance/{data['execID']}/kill", taskID=data["taskID"]).json()
+def test_kill(api, engine, run_type, good, bad, slow):
+    data = api.submit(slow, engine=engine, run_type=run_type)
+    api.wait(data["taskID"], {"Running"})
+    killed = api.get(f"/entrance/{data['execID']}/kill", taskID=data["taskID"]).json()
     assert killed["status"] == 0
-    assert client.wait(data["taskID"])["status"] == "Cancelled"
+    assert api.wait(data["taskID"])["status"] == "Cancelled"
     # The engine is still usable after the kill.
-    _, task = client.run(good, engine=engine, run_type=run_type)
+    _, task = api.run(good, engine=engine, run_type=run_type)
     assert task["status"] == "Succeed", task["errDesc"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import threading
-import time
 from datetime import date, timedelta
 
 import pytest
@@ -14,6 +13,7 @@ from linkis_magic.local.auth import default_user
 from linkis_magic.local.server import LocalLinkis
 from tests.local.gateway_api import Api
 from tests.local.scripted_engine import SUPPORTED, ScriptedPool
+from tests.support import wait_for
 
 LOG_LINE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3} (INFO|WARN|ERROR) ")
 
@@ -150,10 +150,7 @@ def test_log_paging_with_from_line(api):
 def test_progress_and_kill_of_a_running_job(scripted_linkis, api):
     data = api.submit("progress 0.25\nsleep")
     exec_id, task_id = data["execID"], data["taskID"]
-    deadline = time.monotonic() + 10
-    while api.get(f"/entrance/{exec_id}/progress").json()["data"]["progress"] < 0.25:
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
+    wait_for(lambda: api.get(f"/entrance/{exec_id}/progress").json()["data"]["progress"] >= 0.25, 10)
     progress = api.get(f"/entrance/{exec_id}/progress").json()
     assert progress["data"] == {"progress": 0.25, "execID": exec_id, "progressInfo": [
         {"id": "stage-1", "succeedTasks": 1, "failedTasks": 0, "runningTasks": 1, "totalTasks": 2}]}

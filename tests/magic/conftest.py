@@ -7,7 +7,6 @@ from collections.abc import Callable, Iterator
 import pytest
 from IPython.testing import globalipapp
 
-from linkis_magic.client import LinkisClient
 from linkis_magic.local.auth import default_user
 from linkis_magic.local.faults import Faults
 from linkis_magic.local.server import LocalLinkis
@@ -59,9 +58,3 @@ def ip(connect, local_linkis):
     """The shell, on the session's local gateway."""
     return connect(local_linkis)
 
-
-@pytest.fixture
-def history(local_linkis) -> Iterator[LinkisClient]:
-    """A separate client to check what the gateway recorded."""
-    with LinkisClient(local_linkis.url, user=local_linkis.user, token=local_linkis.token) as client:
-        yield client

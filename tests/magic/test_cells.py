@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import threading
 
 import pandas as pd
@@ -15,7 +14,7 @@ from linkis_magic.errors import JobFailed, JobTimeout
 from linkis_magic.local.auth import default_user
 from linkis_magic.local.faults import Faults
 from linkis_magic.local.server import LocalLinkis
-from tests.support import count, kills
+from tests.support import count, kills, open_descriptors
 
 
 def run(ip, line, cell):
@@ -62,10 +61,10 @@ def test_variables_are_substituted_by_the_server(ip):
     assert value.to_dict("records") == [{"n": 42, "w": "hi"}]
 
 
-def test_configuration_run_type_and_creator_reach_the_job_history(ip, history):
+def test_configuration_run_type_and_creator_reach_the_job_history(ip, client):
     run(ip, "spark --conf spark.executor.instances=2 --runtime-conf wds.x=1 --run-type py "
         "--creator NOTEBOOK", "print('from python')")
-    task = history.job_info(ip.user_ns["_linkis_last"].task_id)
+    task = client.job_info(ip.user_ns["_linkis_last"].task_id)
     params = json.loads(task["paramsJson"])
     assert params["configuration"]["startup"] == {"spark.executor.instances": "2"}
     assert params["configuration"]["runtime"]["wds.x"] == "1"
@@ -128,15 +127,15 @@ def test_failure_ends_the_cell_in_error_with_a_short_message(ip, capsys):
     assert "JobFailed: task" in shown and "Traceback" not in shown and "magic.py" not in shown
 
 
-def test_timeout_kills_the_job_and_says_so(ip, local_linkis, history):
+def test_timeout_kills_the_job_and_says_so(ip, local_linkis, client):
     before = local_linkis.mark()
     with pytest.raises(JobTimeout, match="did not finish in time") as info:
         run(ip, "shell --timeout 1", "sleep 20")
     assert [k.get("taskID") for k in kills(local_linkis, before)] == [str(info.value.task_id)]
-    assert history.job_info(info.value.task_id)["status"] == "Cancelled"
+    assert client.job_info(info.value.task_id)["status"] == "Cancelled"
 
 
-def test_a_timeout_set_with_config_kills_the_job_too(ip, local_linkis, history):
+def test_a_timeout_set_with_config_kills_the_job_too(ip, local_linkis, client):
     magics = ip.magics_manager.registry["LinkisMagics"]
     before = local_linkis.mark()
     magics.timeout = 1.0
@@ -146,7 +145,7 @@ def test_a_timeout_set_with_config_kills_the_job_too(ip, local_linkis, history):
     finally:
         magics.timeout = None
     assert [k.get("taskID") for k in kills(local_linkis, before)] == [str(info.value.task_id)]
-    assert history.job_info(info.value.task_id)["status"] == "Cancelled"
+    assert client.job_info(info.value.task_id)["status"] == "Cancelled"
 
 
 def test_a_user_name_linkis_cannot_carry_is_a_usage_error(ip, local_linkis, monkeypatch):
@@ -195,26 +194,15 @@ def test_secrets_never_reach_the_output(ip, local_linkis):
     assert local_linkis.password not in shown and local_linkis.token not in shown
 
 
-def open_sockets() -> int:
-    """Sockets this process holds, client and local gateway sides alike."""
-    links = []
-    for fd in os.listdir("/proc/self/fd"):
-        try:
-            links.append(os.readlink(f"/proc/self/fd/{fd}"))
-        except FileNotFoundError:  # the listing's own descriptor, closed already
-            continue
-    return sum(1 for link in links if link.startswith("socket:"))
-
-
 def test_threads_and_sockets_do_not_grow_across_cells(ip):
     for _ in range(2):  # warm up: the client's connection pool and the job worker threads
         run(ip, "hive --progress widget", "select 1 as n")
-    threads, sockets = threading.active_count(), open_sockets()
+    threads, sockets = threading.active_count(), open_descriptors()[1]
     for _ in range(5):
         run(ip, "hive --progress widget", "select 1 as n")
         run(ip, "shell --progress text", "echo hi")
     assert threading.active_count() <= threads
-    assert open_sockets() <= sockets
+    assert open_descriptors()[1] <= sockets
 
 
 @pytest.fixture(scope="module")
@@ -236,11 +224,11 @@ def test_a_log_that_may_be_incomplete_says_so_under_the_summary(connect, forgetf
            f"%linkis log {task_id} reads it again" in out.stdout
 
 
-def test_a_cell_creator_does_not_make_a_new_client(connect, local_linkis, history):
+def test_a_cell_creator_does_not_make_a_new_client(connect, local_linkis, client):
     ip = connect(local_linkis)  # a password login: a new client would log in again
     run(ip, "hive --progress none", "select 1 as n")
     since = local_linkis.mark()
     run(ip, "hive --progress none --creator NOTEBOOK", "select 2 as n")
     run(ip, "hive --progress none", "select 3 as n")
     assert count(local_linkis, "/user/login", since) == 0
-    assert history.job_info(ip.user_ns["_linkis_last"].task_id - 1)["requestApplicationName"] == "NOTEBOOK"
+    assert client.job_info(ip.user_ns["_linkis_last"].task_id - 1)["requestApplicationName"] == "NOTEBOOK"

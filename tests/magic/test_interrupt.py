@@ -5,12 +5,14 @@ The gateway here holds every submit and kill for a second, so an interrupt can l
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from IPython.utils.capture import capture_output
-from magic_support import Interrupter
 
 from linkis_magic.client import LinkisClient
 from linkis_magic.errors import JobInterrupted
+from tests.magic.magic_support import Interrupter
 from tests.support import count, kills
 
 
@@ -20,7 +22,8 @@ def ip(connect, slow_linkis):
 
 
 @pytest.fixture
-def history(slow_linkis):
+def slow_client(slow_linkis) -> Iterator[LinkisClient]:
+    """A token client of ``slow_linkis``."""
     with LinkisClient(slow_linkis.url, user=slow_linkis.user, token=slow_linkis.token) as client:
         yield client
 
@@ -32,12 +35,12 @@ def run_interrupted(ip, interrupter: Interrupter) -> tuple[JobInterrupted, objec
     return info.value, out
 
 
-def test_interrupt_while_running_kills_the_job_once(ip, slow_linkis, history):
+def test_interrupt_while_running_kills_the_job_once(ip, slow_linkis, slow_client):
     before = slow_linkis.mark()
     progress = count(slow_linkis, "/progress")  # read only while the job is Running
     error, out = run_interrupted(ip, Interrupter(lambda: count(slow_linkis, "/progress") > progress))
     assert kills(slow_linkis, before) == [{"taskID": str(error.task_id)}]
-    assert history.job_info(error.task_id)["status"] == "Cancelled"
+    assert slow_client.job_info(error.task_id)["status"] == "Cancelled"
     assert error.outcome.startswith(f"killed task {error.task_id} after it ran ")
     assert error._render_traceback_() == [f"JobInterrupted: {error.outcome}"]
     assert f"Linkis task {error.task_id} · Cancelled" in "\n".join(
@@ -45,7 +48,7 @@ def test_interrupt_while_running_kills_the_job_once(ip, slow_linkis, history):
 
 
 def test_a_second_interrupt_during_the_kill_does_not_leave_the_job_running(ip, slow_linkis,
-                                                                          history):
+                                                                          slow_client):
     before = slow_linkis.mark()
     progress = count(slow_linkis, "/progress")
     interrupter = Interrupter(lambda: count(slow_linkis, "/progress") > progress,
@@ -53,14 +56,14 @@ def test_a_second_interrupt_during_the_kill_does_not_leave_the_job_running(ip, s
     error, _ = run_interrupted(ip, interrupter)
     assert interrupter.sent == 2
     assert len(kills(slow_linkis, before)) == 1
-    assert history.job_info(error.task_id)["status"] == "Cancelled"
+    assert slow_client.job_info(error.task_id)["status"] == "Cancelled"
 
 
-def test_an_interrupt_during_submit_kills_the_job_once_its_id_is_known(ip, slow_linkis, history):
+def test_an_interrupt_during_submit_kills_the_job_once_its_id_is_known(ip, slow_linkis, slow_client):
     before = slow_linkis.mark()
     submits = count(slow_linkis, "/entrance/submit")
     error, _ = run_interrupted(ip, Interrupter(
         lambda: count(slow_linkis, "/entrance/submit") > submits))
     assert error.task_id is not None
     assert kills(slow_linkis, before) == [{"taskID": str(error.task_id)}]
-    assert history.job_info(error.task_id)["status"] == "Cancelled"
+    assert slow_client.job_info(error.task_id)["status"] == "Cancelled"

@@ -52,10 +52,10 @@ def test_jobs_status_log_and_result_of_a_finished_task(ip):
     assert results[0].text().strip() == "from-the-log"
 
 
-def test_kill_stops_a_running_task(ip, local_linkis, history):
+def test_kill_stops_a_running_task(ip, local_linkis, client):
     from linkis_magic.job import Job
 
-    job = Job.submit(history, "sleep 20", engine="shell")
+    job = Job.submit(client, "sleep 20", engine="shell")
     before = local_linkis.mark()
     _, shown = line(ip, f"kill {job.task_id}")
     assert shown.startswith(f"killed task {job.task_id} after it ran ")
@@ -119,12 +119,12 @@ def test_a_missing_password_is_asked_once_with_a_hidden_prompt(connect, local_li
     assert prompts == [f"Linkis password for {local_linkis.user} at {local_linkis.url}: "]
 
 
-def test_shutdown_kills_jobs_still_running_and_is_idempotent(local_linkis, history):
+def test_shutdown_kills_jobs_still_running_and_is_idempotent(local_linkis, client):
     from linkis_magic.job import Job
 
-    job = magic.submit(Job, history, parse_cell("shell", "sleep 20"), make_view("quiet"), creator="LINKISMAGIC")
+    job = magic.submit(Job, client, parse_cell("shell", "sleep 20"), make_view("quiet"), creator="LINKISMAGIC")
     before = local_linkis.mark()
     magic.shutdown()
     magic.shutdown()
     assert kills(local_linkis, before) == [{"taskID": str(job.task_id)}]
-    assert history.job_info(job.task_id)["status"] == "Cancelled"
+    assert client.job_info(job.task_id)["status"] == "Cancelled"
