@@ -9,7 +9,8 @@ reads the wall clock the moment it returns. Three ways of waiting are measured:
   ipykernel with the default widget view, until ``execute_reply`` reaches the kernel client.
 
 Each job's length is picked so that its ends fall at evenly spread phases of the poll of the
-client being measured: ours poll every 90 ms at first, so 0.9 s plus steps of 8 ms; the Java
+client being measured: ours read every 80 ms at first (``PollSchedule.fast``), so 0.9 s plus
+steps of 8 ms, ten phases of a period, five times over; the Java
 SDK's loop every 1 s, so its jobs' ends are spread over a whole second, and linkis-cli's over two.
 """
 
@@ -27,7 +28,7 @@ from kernel import Kernel  # noqa: E402
 
 from linkis_magic.client import LinkisClient  # noqa: E402
 
-#: 50 jobs 8 ms apart from 0.9 s: their ends fall at evenly spread phases of the ~90 ms polls.
+#: 50 jobs 8 ms apart from 0.9 s: their ends fall at ten evenly spread phases of the 80 ms reads.
 #: (Steps of 33 or 67 ms, a third of a period, hit only three phases, and the median then swung
 #: between 30 and 80 ms with the alignment of the run; the median of 25 phases still moved by
 #: about ±10 ms between runs, that of 13 by ±15 ms.)
