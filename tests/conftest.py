@@ -15,8 +15,8 @@ from IPython.testing import globalipapp
 
 from linkis_magic.client import LinkisClient
 from linkis_magic.config import ENV_VARS
-from linkis_magic.local.app import HANDLER_ERRORS
 from linkis_magic.local.auth import default_user
+from linkis_magic.local.gateway import HANDLER_ERRORS
 from linkis_magic.local.server import LocalLinkis
 from linkis_magic.magic import LinkisMagics
 

@@ -26,9 +26,10 @@ from typing import Any
 
 import uvicorn
 
-from linkis_magic.local.app import Faults, Gateway, NoFaults, RequestRecord, build_app
+from linkis_magic.local.app import build_app
 from linkis_magic.local.auth import DEFAULT_SESSION_TIMEOUT, Authenticator, make_users
 from linkis_magic.local.entrance import Entrance
+from linkis_magic.local.gateway import Faults, Gateway, NoFaults, RequestRecord
 from linkis_magic.local.history import JobStore
 from linkis_magic.local.settings import LinkisSettings
 

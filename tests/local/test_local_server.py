@@ -13,8 +13,8 @@ import requests
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from linkis_magic.local.app import HANDLER_ERRORS
 from linkis_magic.local.auth import default_user
+from linkis_magic.local.gateway import HANDLER_ERRORS
 from linkis_magic.local.server import GatewayStartError, LocalLinkis
 from tests.local.gateway_api import Api
 from tests.local.scripted_engine import SUPPORTED, ScriptedPool
