@@ -16,8 +16,6 @@ instead of one per row. Only files named ``<alias>_<N>.dolphin`` are listed as r
 from __future__ import annotations
 
 import array
-import csv
-import io
 import json
 import math
 import re
@@ -46,8 +44,6 @@ from linkis_magic.protocol import (
 BLOCK_ROWS = 1000
 #: The page size ``openFile`` uses when the request gives none (§8.2).
 OPENFILE_PAGE_SIZE = 5000
-#: ``resultsetToExcel`` row cap when no ``limit`` is given (§8.3).
-DEFAULT_EXPORT_LIMIT = 5000
 
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
@@ -331,25 +327,6 @@ def list_results(result_dir: Path) -> list[Path]:
     return [child for _, child in sorted(found)]
 
 
-def export_csv(result: ResultFile, separator: str, null_value: str, limit: int) -> Iterator[str]:
-    """``resultsetToExcel`` as csv: a header of column names, then up to ``limit`` rows (§8.3)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=separator, lineterminator="\n")
-    if isinstance(result.metadata, list):
-        writer.writerow([column["columnName"] for column in result.metadata])
-    start = 0
-    while start < limit:
-        rows = replace_nulls(result.rows(start, min(BLOCK_ROWS * 5, limit - start)), null_value)
-        if not rows:
-            break
-        writer.writerows(rows)
-        start += len(rows)
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-    yield buffer.getvalue()
-
-
 def prohibited_page(kind: str, settings: LinkisSettings) -> dict:
     """``openFile``'s answer when a row or cell is too long to show (§8.2, ``ColLengthExceedException``):
     no ``metadata``, no ``fileContent``, and Linkis's messages with its numbers Java-formatted."""
@@ -437,7 +414,7 @@ class UserFiles:
             raise FileError(80034, f"The result set exceeds {MAX_PAGE_SIZE} rows and page viewing is currently not "
                                    "supported. Please download to view or view in the shared directory(结果集行数超过"
                                    f"{MAX_PAGE_SIZE}行，暂不支持页面查看。请下载查看或在共享目录中查看)")
-        result = self._result(user, path_text)
+        result = self.result(user, path_text)
         start = (page - 1) * page_size
         settings = self._settings
         if result.too_long(start + page_size, settings.result_row_max_bytes,
@@ -456,13 +433,22 @@ class UserFiles:
             data["totalColumn"] = len(result.metadata)
         return data
 
-    def _result(self, user: str, path_text: str) -> ResultFile:
+    def result(self, user: str, path_text: str) -> ResultFile:
+        """The result set file at ``path_text``, if ``user`` may read it."""
         path = self.local_path(user, path_text)
         if not is_result_file(path.name):
             raise FileError(80032, "The local gateway opens result set files (_N.dolphin) only")
         if not path.is_file():
             raise FileError(80013, f"File: {path_text} does not exist(文件:{path_text}不存在)")
         return ResultFile(path)
+
+    def results_in(self, user: str, path_text: str) -> list[ResultFile]:
+        """The result sets of a result directory in ``_N`` order; 80029 when it holds none (§8.3)."""
+        directory = self.local_path(user, path_text)
+        found = list_results(directory) if directory.is_dir() else []
+        if not found:
+            raise FileError(80029, "Empty dir(空目录)!")
+        return [ResultFile(path) for path in found]
 
     def read_log(self, user: str, path_text: str) -> list[str]:
         """A finished task's log lines for ``openLog`` (§8.4)."""
@@ -474,8 +460,3 @@ class UserFiles:
                                    f"{path_text} "
                                    f"(日志文件超过30M，文件太大暂不支持打开查看，文件地址：{path_text})")
         return read_log_file(path)
-
-    def export_csv(self, user: str, path_text: str, separator: str, null_value: str, limit: int) -> Iterator[str]:
-        """``resultsetToExcel`` chunks; ``limit`` 0 means the default cap (§8.3)."""
-        result = self._result(user, path_text)
-        return export_csv(result, separator, null_value, limit if limit > 0 else DEFAULT_EXPORT_LIMIT)
