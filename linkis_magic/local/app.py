@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response, Strea
 from starlette.routing import Route
 
 from linkis_magic.local import export, results
+from linkis_magic.local.console import ConsoleRoutes, unserved
 from linkis_magic.local.entrance import timeout_labels
 from linkis_magic.local.gateway import (
     ENTRANCE_SERVICE,
@@ -107,7 +108,7 @@ class UserRoutes:
         if not self.gateway.auth.check_password(name, password):
             raise GatewayError("wrong user name or password(用户名或密码错误)！")
         return self._session_response(name.lower(), {"sessionTimeOut": round(self.gateway.auth.session_timeout * 1000),
-                                                          "enableWatermark": False})
+                                                          "enableWatermark": True})
 
     def _session_response(self, user: str, extra: dict) -> Response:
         admin = self.gateway.settings.is_admin(user)
@@ -139,11 +140,11 @@ class UserRoutes:
         return envelope(None, {}, "Maintain heartbeat success(维系心跳成功)")
 
     async def user_info(self, request: Request, user: str) -> Response:
-        return envelope(None, {"userName": user})
+        return envelope(None, {"userName": user}, "get user information succeed!")
 
-    async def base_info(self, request: Request, user: str) -> Response:
+    async def base_info(self, request: Request, user: str | None) -> Response:
         return envelope(None, {"resultSetExportEnable": True, "linkisClusterName": "local",
-                               "engineLogOnlyAdminEnable": False})
+                               "engineLogOnlyAdminEnable": False}, "get baseinfo success(获取成功)！")
 
     async def unknown(self, request: Request, user: str | None) -> Response:
         raise GatewayError(f"unknown request URI {request.url.path}")
@@ -524,21 +525,10 @@ class FilesystemRoutes:
         return path
 
 
-async def unknown_route(request: Request, user: str) -> Response:
-    """A path no service serves: Spring's default error JSON with HTTP 404, not an envelope.
-
-    Only restful methods pass through Linkis's envelope AOP (§1); an unmapped path never reaches
-    one, so the backend answers with Spring Boot's error attributes (dates as epoch ms, §1). The
-    gateway authenticates first (§2.4), so without credentials this is still the 401 envelope.
-    """
-    body = {"timestamp": now_ms(), "status": 404, "error": "Not Found", "message": "", "path": request.url.path}
-    return JSONResponse(body, status_code=404)
-
-
 def build_app(gateway: Gateway) -> Starlette:
     """The Starlette application with every route of §3 under ``/api/rest_j/v1``."""
     users, entrance = UserRoutes(gateway), EntranceRoutes(gateway)
-    history, files = HistoryRoutes(gateway), FilesystemRoutes(gateway)
+    history, files, console = HistoryRoutes(gateway), FilesystemRoutes(gateway), ConsoleRoutes(gateway)
     wrap = gateway.endpoint
     any_method = ["GET", "POST", "PUT", "DELETE"]
 
@@ -552,7 +542,8 @@ def build_app(gateway: Gateway) -> Starlette:
         route("/user/publicKey", wrap(users.public_key, public=True, session_only=True), any_method),
         route("/user/heartbeat", wrap(users.heartbeat, session_only=True), any_method),
         route("/user/userInfo", wrap(users.user_info, session_only=True), any_method),
-        route("/user/baseinfo", wrap(users.base_info, session_only=True), any_method),
+        route("/user/baseinfo", wrap(users.base_info, public=True, session_only=True), any_method),
+        route("/user/oauth-redirect", wrap(console.oauth_redirect, public=True, session_only=True), any_method),
         route("/user/{rest:path}", wrap(users.unknown, public=True, session_only=True), any_method),
         route("/entrance/submit", wrap(entrance.submit), ["POST"]),
         route("/entrance/execute", wrap(entrance.execute), ["POST"]),
@@ -564,13 +555,17 @@ def build_app(gateway: Gateway) -> Starlette:
         route("/entrance/{exec_id}/killJobs", wrap(entrance.kill_jobs), ["POST"]),
         route("/entrance/{exec_id}/pause", wrap(entrance.pause)),
         route("/jobhistory/list", wrap(history.list)),
+        route("/jobhistory/listundonetasks", wrap(console.list_undone_tasks)),
+        route("/jobhistory/governanceStationAdmin", wrap(console.governance_station_admin)),
         route("/jobhistory/{task_id}/get", wrap(history.get)),
         route("/filesystem/getDirFileTrees", wrap(files.dir_file_trees)),
         route("/filesystem/openFile", wrap(files.open_file)),
         route("/filesystem/openLog", wrap(files.open_log)),
         route("/filesystem/resultsetToExcel", wrap(files.export)),
         route("/filesystem/resultsetsToExcel", wrap(files.export_all)),
-        route("/{rest:path}", wrap(unknown_route), any_method),
+        route("/configuration/engineType", wrap(console.engine_types)),
+        route("/linkisManager/ecinfo/ecrHistoryList", wrap(console.ecr_history_list)),
+        route("/{rest:path}", wrap(unserved), any_method),
     ])
     app.state.gateway = gateway  # for fault hooks that act on the gateway (expired sessions)
     return app

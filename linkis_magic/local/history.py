@@ -151,6 +151,8 @@ class JobStore:
                 clauses.append("created_time >= ?")
             elif column == "created_to":
                 clauses.append("created_time <= ?")
+            elif column == "id_from":
+                clauses.append("id >= ?")
             elif isinstance(wanted, list):
                 clauses.append(f"{column} IN ({', '.join('?' * len(wanted))})")
                 values.extend(wanted)
@@ -211,6 +213,15 @@ def task_vo(row: dict, *, code: bool = False, brief: bool = False) -> dict:
     return task
 
 
+def _source_tailor(source_json: str | None) -> str | None:
+    """``TaskConversions``: the source map's values joined by ``-`` (the console's "source" column)."""
+    try:
+        source = json.loads(source_json or "")
+    except ValueError:
+        return None
+    return "-".join(str(value) for value in source.values()) if isinstance(source, dict) else None
+
+
 def _full_task_vo(row: dict) -> dict:
     status = row["status"]
     terminal = JobStatus(status).is_terminal
@@ -226,7 +237,7 @@ def _full_task_vo(row: dict) -> dict:
         "errDesc": row["err_desc"] if terminal else None, "executeApplicationName": row["engine"],
         "requestApplicationName": row["creator"], "runType": row["run_type"],
         "paramsJson": row["params_json"], "sourceJson": row["source_json"],
-        "sourceTailor": row["source_json"],
+        "sourceTailor": _source_tailor(row["source_json"]),
         "costTime": (row["updated_time"] if terminal else now_ms()) - row["created_time"],
         "strongerExecId": row["stronger_exec_id"],
         "labels": [f"{key}:{value}" for key, value in labels.items()],

@@ -31,7 +31,7 @@ def test_password_login_sets_the_session_cookie(scripted_linkis):
     body = response.json()
     assert body["message"] == "login successful(登录成功)！"
     assert body["data"] == {"userName": scripted_linkis.user, "isAdmin": False, "sessionTimeOut": 3600000,
-                            "enableWatermark": False}
+                            "enableWatermark": True}
     assert session.session.cookies.get(SESSION_COOKIE)
     assert session.get("/user/userInfo").json()["data"] == {"userName": scripted_linkis.user}
     assert session.get("/user/heartbeat").json()["message"] == "Maintain heartbeat success(维系心跳成功)"

@@ -21,9 +21,11 @@ from linkis_magic.local.cli import build_parser
 from linkis_magic.local.server import LocalLinkis
 from linkis_magic.protocol import API_PREFIX, SESSION_COOKIE, TOKEN_CODE_HEADER, TOKEN_USER_HEADER
 
-#: Routes any caller may use: logging in and out, the login key, and the catch-all that answers
-#: "unknown URI".
-PUBLIC = {"/user/login", "/user/logout", "/user/publicKey", "/user/{rest:path}"}
+#: Routes any caller may use, as on Linkis: logging in and out, the login key, the console's base
+#: info and OAuth redirect (the gateway answers /user/* before any login check), and the catch-all
+#: that answers "unknown URI".
+PUBLIC = {"/user/login", "/user/logout", "/user/publicKey", "/user/baseinfo", "/user/oauth-redirect",
+          "/user/{rest:path}"}
 
 
 def protected_routes(gateway: LocalLinkis) -> list[tuple[str, str]]:
