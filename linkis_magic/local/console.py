@@ -28,9 +28,11 @@ OAUTH_OFF = "Gateway 未启用 OAuth 认证，请采用其他认证方式!"
 #: What ``listundonetasks`` lists when the request names no status.
 UNDONE = ("Running", "Inited", "Scheduled")
 DAY_MS = 24 * 3600 * 1000
-#: The first path segments of the routes this gateway serves in part; any other path of theirs is
-#: a missing endpoint of a running service (Spring's 404). Everything else is a service not here.
-SERVED_MODULES = frozenset({"entrance", "jobhistory", "filesystem", "configuration", "linkisManager"})
+#: The modules a job client uses, which this gateway imitates: any other path of theirs is a missing
+#: endpoint of a running service (Spring's 404). Every other module answers as a service with no
+#: instance, even where one of its routes is answered here for the console (engine types, the
+#: engine-conn history).
+SERVED_MODULES = frozenset({"entrance", "jobhistory", "filesystem"})
 #: Where Linkis's gateway sends a first path segment (``RPCConfiguration``): these go to the public
 #: service or the manager, anything else to the application of that name.
 PUBLIC_SERVICE_MODULES = frozenset({
