@@ -36,6 +36,12 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 15.0, *, what: str =
         time.sleep(0.02)
 
 
+def our_threads() -> int:
+    """Threads of this process but the in-process gateway's request pool (AnyIO's workers, which
+    come and go with the load and idle out after 10 s)."""
+    return sum(1 for thread in threading.enumerate() if thread.name != "AnyIO worker thread")
+
+
 def open_descriptors() -> tuple[int, int]:
     """``(all open file descriptors, sockets)`` of this process, client and gateway sides alike."""
     links = []

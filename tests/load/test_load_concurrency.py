@@ -6,7 +6,6 @@ timings are reported, never asserted.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -15,7 +14,7 @@ import pytest
 
 from linkis_magic.client import LinkisClient
 from linkis_magic.local.server import LocalLinkis
-from tests.support import Recorder, open_descriptors
+from tests.support import Recorder, open_descriptors, our_threads
 
 USERS = {f"user{n}": {"password": f"load-pw-{n}", "token": f"load-token-{n}"} for n in range(5)}
 JOBS = 50
@@ -75,7 +74,7 @@ def test_fds_and_threads_do_not_grow_across_magic_runs(shell, progress: str):
     line = f"hive --progress {progress}"
     for n in range(10):  # warm up: connection pools, worker threads
         shell.run_cell_magic("linkis", line, f"select {n} as n")
-    threads, (fds, sockets) = threading.active_count(), open_descriptors()
+    threads, (fds, sockets) = our_threads(), open_descriptors()
     started = time.monotonic()
     for n in range(runs):
         frame = shell.run_cell_magic("linkis", line, f"select {n} as n")
@@ -83,6 +82,6 @@ def test_fds_and_threads_do_not_grow_across_magic_runs(shell, progress: str):
     seconds = time.monotonic() - started
     fds_after, sockets_after = open_descriptors()
     print(f"\nmagic: {runs} cells (--progress {progress}) in {seconds:.1f} s; threads {threads} -> "
-          f"{threading.active_count()}, fds {fds} -> {fds_after}, sockets {sockets} -> {sockets_after}")
-    assert threading.active_count() <= threads
+          f"{our_threads()}, fds {fds} -> {fds_after}, sockets {sockets} -> {sockets_after}")
+    assert our_threads() <= threads
     assert fds_after <= fds and sockets_after <= sockets

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 
 import pandas as pd
 import pytest
@@ -14,7 +13,7 @@ from linkis_magic.errors import JobFailed, JobTimeout
 from linkis_magic.local.auth import default_user
 from linkis_magic.local.faults import Faults
 from linkis_magic.local.server import LocalLinkis
-from tests.support import count, kills, open_descriptors
+from tests.support import count, kills, open_descriptors, our_threads
 
 
 def run(ip, line, cell):
@@ -197,11 +196,11 @@ def test_secrets_never_reach_the_output(ip, local_linkis):
 def test_threads_and_sockets_do_not_grow_across_cells(ip):
     for _ in range(2):  # warm up: the client's connection pool and the job worker threads
         run(ip, "hive --progress widget", "select 1 as n")
-    threads, sockets = threading.active_count(), open_descriptors()[1]
+    threads, sockets = our_threads(), open_descriptors()[1]
     for _ in range(5):
         run(ip, "hive --progress widget", "select 1 as n")
         run(ip, "shell --progress text", "echo hi")
-    assert threading.active_count() <= threads
+    assert our_threads() <= threads
     assert open_descriptors()[1] <= sockets
 
 
