@@ -18,6 +18,7 @@ from starlette.routing import Route
 
 from linkis_magic.local import export, results
 from linkis_magic.local.console import ConsoleRoutes, unserved
+from linkis_magic.local.datasource import DatasourceRoutes
 from linkis_magic.local.entrance import timeout_labels
 from linkis_magic.local.gateway import (
     ENTRANCE_SERVICE,
@@ -529,6 +530,7 @@ def build_app(gateway: Gateway) -> Starlette:
     """The Starlette application with every route of §3 under ``/api/rest_j/v1``."""
     users, entrance = UserRoutes(gateway), EntranceRoutes(gateway)
     history, files, console = HistoryRoutes(gateway), FilesystemRoutes(gateway), ConsoleRoutes(gateway)
+    datasource = DatasourceRoutes(gateway.entrance)
     wrap = gateway.endpoint
     any_method = ["GET", "POST", "PUT", "DELETE"]
 
@@ -563,6 +565,10 @@ def build_app(gateway: Gateway) -> Starlette:
         route("/filesystem/openLog", wrap(files.open_log)),
         route("/filesystem/resultsetToExcel", wrap(files.export)),
         route("/filesystem/resultsetsToExcel", wrap(files.export_all)),
+        route("/datasource/dbs", wrap(datasource.dbs)),
+        route("/datasource/tables", wrap(datasource.tables)),
+        route("/datasource/columns", wrap(datasource.columns)),
+        route("/datasource/partitions", wrap(datasource.partitions)),
         route("/configuration/engineType", wrap(console.engine_types)),
         route("/linkisManager/ecinfo/ecrHistoryList", wrap(console.ecr_history_list)),
         route("/{rest:path}", wrap(unserved), any_method),

@@ -32,7 +32,7 @@ DAY_MS = 24 * 3600 * 1000
 #: endpoint of a running service (Spring's 404). Every other module answers as a service with no
 #: instance, even where one of its routes is answered here for the console (engine types, the
 #: engine-conn history).
-SERVED_MODULES = frozenset({"entrance", "jobhistory", "filesystem"})
+SERVED_MODULES = frozenset({"entrance", "jobhistory", "filesystem", "datasource"})
 #: Where Linkis's gateway sends a first path segment (``RPCConfiguration``): these go to the public
 #: service or the manager, anything else to the application of that name.
 PUBLIC_SERVICE_MODULES = frozenset({

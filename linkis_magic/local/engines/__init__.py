@@ -91,6 +91,14 @@ class EnginePool:
                 self._engines[key] = self._create(engine, user)
             return self._engines[key]
 
+    def catalog(self, user: str, user_dir: Path) -> dict[str, list[tuple[str, str, str, str, str | None]]]:
+        """``user``'s databases, tables and columns (their SQL engines share one database)."""
+        with self._lock:
+            if self._closed:
+                raise EngineError("The engine pool is closed")
+            engine = self._sql_engine(user)
+        return engine.catalog(user_dir)
+
     def close(self) -> None:
         """Stop every engine: subprocesses are killed by process group and reaped."""
         with self._lock:

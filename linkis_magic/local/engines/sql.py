@@ -74,6 +74,17 @@ class SqlEngine(Engine):
                 self._connection.close()
                 self._connection = None
 
+    def catalog(self, user_dir: Path) -> dict[str, list[tuple[str, str, str, str, str | None]]]:
+        """The user's databases, tables and columns, as :func:`read_catalog` gives them."""
+        with self._lock:
+            if self._connection is None:
+                self._connection = _connect(Path(user_dir) / DATABASE_FILE)
+            cursor = self._connection.cursor()
+        try:
+            return read_catalog(cursor)
+        finally:
+            cursor.close()
+
     def _open_cursor(self, ctx: ExecutionContext) -> duckdb.DuckDBPyConnection:
         with self._lock:
             if self._connection is None:
@@ -89,6 +100,29 @@ class SqlEngine(Engine):
         with self._lock:
             self._cursors.pop(task_id, None)
         cursor.close()
+
+
+def read_catalog(cursor: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[str, str, str, str, str | None]]]:
+    """Every database (Hive's ``default`` is DuckDB's ``main``) with its columns as
+    ``(table, "VIEW" or "TABLE", column, Hive type, comment)``, in table and column order."""
+    schemata = cursor.execute(
+        "SELECT schema_name FROM information_schema.schemata WHERE catalog_name = current_database()"
+    ).fetchall()
+    catalog: dict[str, list] = {_hive_database(name): [] for (name,) in schemata}
+    rows = cursor.execute(
+        "SELECT c.table_schema, c.table_name, t.table_type, c.column_name, c.data_type, c.column_comment "
+        "FROM information_schema.columns c JOIN information_schema.tables t "
+        "ON t.table_catalog = c.table_catalog AND t.table_schema = c.table_schema AND t.table_name = c.table_name "
+        "WHERE c.table_catalog = current_database() ORDER BY c.table_schema, c.table_name, c.ordinal_position"
+    ).fetchall()
+    for schema, table, kind, column, data_type, comment in rows:
+        catalog.setdefault(_hive_database(schema), []).append(
+            (table, "VIEW" if kind == "VIEW" else "TABLE", column, linkis_type(data_type), comment))
+    return catalog
+
+
+def _hive_database(schema: str) -> str:
+    return "default" if schema == "main" else schema
 
 
 def _connect(path: Path) -> duckdb.DuckDBPyConnection:
