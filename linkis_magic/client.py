@@ -477,6 +477,24 @@ class LinkisClient:
         data = self._call("GET", "/jobhistory/list", params=filters)
         return list(data.get("tasks") or []), int(data.get("totalPage") or 0)
 
+    # -- Hive metadata (§15.1) ----------------------------------------------------------------
+
+    def databases(self) -> list[str]:
+        """Database names from ``/datasource/dbs``: those the metastore shows this user."""
+        data = self._call("GET", "/datasource/dbs")
+        return [db["dbName"] for db in data.get("dbs") or []]
+
+    def tables(self, database: str) -> list[dict]:
+        """``/datasource/tables``: ``{tableName, isView, databaseName, ...}`` per table."""
+        return list(self._call("GET", "/datasource/tables", params={"database": database}).get("tables") or [])
+
+    def columns(self, database: str, table: str) -> list[dict] | None:
+        """``/datasource/columns``: ``{columnName, columnType, columnComment, partitioned}`` per
+        column, partition keys last; None when the user may not read the table."""
+        data = self._call("GET", "/datasource/columns", params={"database": database, "table": table})
+        columns = data.get("columns")
+        return None if columns is None else list(columns)
+
     # -- filesystem (§8) ---------------------------------------------------------------------
 
     def list_results(self, result_location: str) -> list[str]:

@@ -66,6 +66,10 @@ class ResultNotDisplayable(LinkisRequestError):
     """Linkis refused to show a result set's rows (``display_prohibited``): export it instead."""
 
 
+class CatalogError(LinkisError, LookupError):
+    """An unknown database or table, said in one line."""
+
+
 class LinkisProtocolError(LinkisError):
     """The gateway answered with something that is not a Linkis response."""
 

@@ -31,7 +31,8 @@ import dataclasses
 import getpass
 import hashlib
 import os
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,14 +43,10 @@ from traitlets import Enum, Float, Int, Unicode
 
 from linkis_magic import view
 from linkis_magic.config import (
-    LOCAL,
     PROGRESS_MODES,
     ConfigError,
     Settings,
-    config_file_path,
     load_settings,
-    profile_names,
-    read_config_file,
 )
 from linkis_magic.engines import resolve_engine
 from linkis_magic.errors import LinkisAuthError, UnknownEngineError
@@ -57,11 +54,14 @@ from linkis_magic.errors import LinkisAuthError, UnknownEngineError
 if TYPE_CHECKING:  # for annotations only: loading the extension must stay light
     import pandas as pd
 
+    from linkis_magic.catalog import Catalog
     from linkis_magic.client import LinkisClient
     from linkis_magic.job import Job
     from linkis_magic.local.server import LocalLinkis
     from linkis_magic.results import ResultSet
 
+#: Statements that change what the metastore holds.
+_DDL = re.compile(r"\b(create|drop|alter|rename|truncate|msck)\b", re.IGNORECASE)
 #: Jobs submitted from this process and not yet seen in a terminal state: killed at exit.
 _RUNNING: set[Job] = set()
 #: Embedded local gateways started by the magics: stopped at exit.
@@ -122,6 +122,7 @@ class LinkisMagics(Magics):
         self._client: LinkisClient | None = None
         self._client_key: tuple[Any, ...] | None = None
         self._passwords: dict[tuple[str, str], str] = {}
+        self._catalog: Catalog | None = None
 
     @magic_arguments(name="%linkis")
     @argument("engine", help="hive, spark, spark-3.4.4, pyspark, python, shell, jdbc, trino, ...")
@@ -172,7 +173,11 @@ class LinkisMagics(Magics):
             self.forget_password(settings.url, settings.user)
             raise
         self.shell.user_ns["_linkis_last"] = job  # set before waiting: failed jobs too
-        frame = finish(job, live, timeout=settings.timeout, limit=settings.limit)
+        try:
+            frame = finish(job, live, timeout=settings.timeout, limit=settings.limit)
+        finally:
+            if self._catalog is not None and _DDL.search(cell):
+                self._catalog.forget()  # the tables completion knows may have changed
         if request.output:
             self.shell.user_ns[request.output] = frame
         return frame
@@ -189,6 +194,8 @@ class LinkisMagics(Magics):
             In [4]: %linkis kill 42
             In [5]: rs = %linkis result 42        # its result sets, e.g. after a restart
         """
+        from linkis_magic.commands import SUBCOMMANDS
+
         name, _, rest = line.strip().partition(" ")
         command = SUBCOMMANDS.get(name or "help")
         if command is None:
@@ -202,6 +209,21 @@ class LinkisMagics(Magics):
     def client(self) -> LinkisClient:
         """The ``LinkisClient`` cells would use now."""
         return self._client_for(self.settings())
+
+    def catalog(self) -> Catalog:
+        """The metastore of the connection cells use now, kept with its client."""
+        client = self.client()
+        if self._catalog is None or self._catalog.client is not client:
+            from linkis_magic.catalog import Catalog
+
+            self._catalog = Catalog(client, run_sql=self._hive_rows)
+        return self._catalog
+
+    def _hive_rows(self, code: str) -> list[list]:
+        """The rows of the last table a quiet Hive job returns (the catalog's fallback)."""
+        settings = self.settings()
+        job = self.client().run(code, engine="hive", creator=settings.creator)
+        return job.results[-1].to_pandas().values.tolist() if job.results else []
 
     def _settings(self, flags: dict[str, Any]) -> Settings:
         traits = {name: getattr(self, name) for name in self.trait_names(config=True)}
@@ -376,105 +398,3 @@ def shutdown() -> None:
 
 
 # --- %linkis line commands: one small function each ----------------------------------------
-
-
-@dataclasses.dataclass(frozen=True)
-class Subcommand:
-    """A ``%linkis`` line command."""
-
-    usage: str
-    help: str
-    run: Callable[[LinkisMagics, str], Any]
-
-
-def _task_id(rest: str, usage: str) -> int:
-    if not (rest.isascii() and rest.isdigit()):
-        raise UsageError(f"usage: %linkis {usage}")
-    return int(rest)
-
-
-def _attach(magics: LinkisMagics, rest: str, usage: str) -> Job:
-    from linkis_magic.job import Job
-
-    task_id = _task_id(rest, usage)
-    return Job.attach(magics.client(), task_id)
-
-
-def _jobs(magics: LinkisMagics, rest: str) -> pd.DataFrame:
-    import pandas as pd
-
-    if rest and not (rest.isascii() and rest.isdigit()):
-        raise UsageError("usage: %linkis jobs [N]")
-    tasks, _total = magics.client().list_jobs(pageSize=int(rest or 20))
-    columns = ["taskID", "status", "engineType", "runType", "createdTime", "costTime",
-               "executionCode"]
-    frame = pd.DataFrame([{c: task.get(c) for c in columns} for task in tasks], columns=columns)
-    frame["createdTime"] = pd.to_datetime(frame["createdTime"], unit="ms")  # epoch ms (§1)
-    return frame
-
-
-def _status(magics: LinkisMagics, rest: str) -> None:
-    job = _attach(magics, rest, "status TASK")
-    view.show_text(f"task {job.task_id}: {job.status.value} ({float(job.progress or 0):.0%})")
-
-
-def _log(magics: LinkisMagics, rest: str) -> None:
-    view.show_text(_attach(magics, rest, "log TASK").log_text())
-
-
-def _kill(magics: LinkisMagics, rest: str) -> None:
-    job = _attach(magics, rest, "kill TASK")
-    view.show_text(job.kill().message)
-
-
-def _result(magics: LinkisMagics, rest: str) -> list[ResultSet]:
-    if not rest:
-        last = magics.shell.user_ns.get("_linkis_last")
-        if last is None:
-            raise UsageError("no %%linkis job ran yet; usage: %linkis result TASK")
-        return last.results
-    return _attach(magics, rest, "result [TASK]").results
-
-
-def _connect(magics: LinkisMagics, rest: str) -> None:
-    target = rest.strip()
-    if not target or " " in target:
-        raise UsageError("usage: %linkis connect URL|PROFILE|local")
-    previous = magics.url, magics.profile
-    if "://" in target or target == LOCAL:
-        magics.url, magics.profile = target, ""
-    else:
-        settings_file = config_file_path({"config_file": magics.config_file}, os.environ)
-        try:
-            known = profile_names(read_config_file(settings_file))
-        except ConfigError as e:
-            raise UsageError(str(e)) from None
-        if target not in known:
-            raise UsageError(f"unknown profile {target!r} (known: {', '.join(known)})")
-        magics.url, magics.profile = "", target
-    try:
-        settings = magics.settings()
-    except UsageError:
-        magics.url, magics.profile = previous  # a refused target leaves the old one in force
-        raise
-    where = "the embedded local Linkis" if settings.is_local else settings.url
-    who = f" as {settings.user}" if settings.user and not settings.is_local else ""
-    view.show_text(f"linkis-magic: cells now run on {where}{who}")
-
-
-def _help(magics: LinkisMagics, rest: str) -> None:
-    width = max(len(c.usage) for c in SUBCOMMANDS.values())
-    lines = [f"  %linkis {c.usage:<{width}}  {c.help}" for c in SUBCOMMANDS.values()]
-    view.show_text("\n".join(["Linkis line commands (%%linkis? for running cells):", *lines]))
-
-
-SUBCOMMANDS: dict[str, Subcommand] = {
-    "jobs": Subcommand("jobs [N]", "recent jobs from the job history, as a DataFrame", _jobs),
-    "status": Subcommand("status TASK", "state and progress of a task", _status),
-    "log": Subcommand("log TASK", "the whole log of a task", _log),
-    "kill": Subcommand("kill TASK", "kill a task and wait for it to stop", _kill),
-    "result": Subcommand("result [TASK]", "result sets of a task (default: the last cell)",
-                         _result),
-    "connect": Subcommand("connect URL|PROFILE|local", "choose where cells run", _connect),
-    "help": Subcommand("help", "this list", _help),
-}

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from IPython.core.error import UsageError
 
-from linkis_magic.magic import SUBCOMMANDS, parse_cell, parse_pairs
+from linkis_magic.commands import SUBCOMMANDS
+from linkis_magic.magic import parse_cell, parse_pairs
 
 
 def test_every_option_lands_in_the_request():

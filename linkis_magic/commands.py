@@ -1,0 +1,223 @@
+"""The ``%linkis`` line commands: jobs, the catalog, connections. Each is a function of the
+magics and the rest of the line; :data:`SUBCOMMANDS` is the table ``%linkis help`` prints."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from IPython.core.error import UsageError
+
+from linkis_magic import view
+from linkis_magic.config import LOCAL, ConfigError, config_file_path, profile_names, read_config_file
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from linkis_magic.job import Job
+    from linkis_magic.magic import LinkisMagics
+    from linkis_magic.results import ResultSet
+
+
+@dataclasses.dataclass(frozen=True)
+class Subcommand:
+    """A ``%linkis`` line command."""
+
+    usage: str
+    help: str
+    run: Callable[[LinkisMagics, str], Any]
+
+
+def _task_id(rest: str, usage: str) -> int:
+    if not (rest.isascii() and rest.isdigit()):
+        raise UsageError(f"usage: %linkis {usage}")
+    return int(rest)
+
+
+def _attach(magics: LinkisMagics, rest: str, usage: str) -> Job:
+    from linkis_magic.job import Job
+
+    task_id = _task_id(rest, usage)
+    return Job.attach(magics.client(), task_id)
+
+
+def _jobs(magics: LinkisMagics, rest: str) -> pd.DataFrame:
+    import pandas as pd
+
+    if rest and not (rest.isascii() and rest.isdigit()):
+        raise UsageError("usage: %linkis jobs [N]")
+    tasks, _total = magics.client().list_jobs(pageSize=int(rest or 20))
+    columns = ["taskID", "status", "engineType", "runType", "createdTime", "costTime",
+               "executionCode"]
+    frame = pd.DataFrame([{c: task.get(c) for c in columns} for task in tasks], columns=columns)
+    frame["createdTime"] = pd.to_datetime(frame["createdTime"], unit="ms")  # epoch ms (§1)
+    return frame
+
+
+def _status(magics: LinkisMagics, rest: str) -> None:
+    job = _attach(magics, rest, "status TASK")
+    view.show_text(f"task {job.task_id}: {job.status.value} ({float(job.progress or 0):.0%})")
+
+
+def _log(magics: LinkisMagics, rest: str) -> None:
+    view.show_text(_attach(magics, rest, "log TASK").log_text())
+
+
+def _kill(magics: LinkisMagics, rest: str) -> None:
+    job = _attach(magics, rest, "kill TASK")
+    view.show_text(job.kill().message)
+
+
+def _result(magics: LinkisMagics, rest: str) -> list[ResultSet]:
+    if not rest:
+        last = magics.shell.user_ns.get("_linkis_last")
+        if last is None:
+            raise UsageError("no %%linkis job ran yet; usage: %linkis result TASK")
+        return last.results
+    return _attach(magics, rest, "result [TASK]").results
+
+
+def _connect(magics: LinkisMagics, rest: str) -> None:
+    target = rest.strip()
+    if not target or " " in target:
+        raise UsageError("usage: %linkis connect URL|PROFILE|local")
+    previous = magics.url, magics.profile
+    if "://" in target or target == LOCAL:
+        magics.url, magics.profile = target, ""
+    else:
+        settings_file = config_file_path({"config_file": magics.config_file}, os.environ)
+        try:
+            known = profile_names(read_config_file(settings_file))
+        except ConfigError as e:
+            raise UsageError(str(e)) from None
+        if target not in known:
+            raise UsageError(f"unknown profile {target!r} (known: {', '.join(known)})")
+        magics.url, magics.profile = "", target
+    try:
+        settings = magics.settings()
+    except UsageError:
+        magics.url, magics.profile = previous  # a refused target leaves the old one in force
+        raise
+    where = "the embedded local Linkis" if settings.is_local else settings.url
+    who = f" as {settings.user}" if settings.user and not settings.is_local else ""
+    view.show_text(f"linkis-magic: cells now run on {where}{who}")
+
+
+# -- the catalog -------------------------------------------------------------------------------
+
+def _catalog_call(ask: Callable[[], Any]) -> Any:
+    """A catalog question; an unknown name is a one-line usage error naming it."""
+    from linkis_magic.errors import CatalogError
+
+    try:
+        return ask()
+    except CatalogError as error:
+        raise UsageError(str(error)) from None
+
+
+def _table_name(text: str, usage: str) -> tuple[str, str]:
+    from linkis_magic.catalog import split_name
+
+    if not text or len(text.split()) != 1:
+        raise UsageError(f"usage: %linkis {usage}")
+    try:
+        return split_name(text)
+    except ValueError as error:
+        raise UsageError(f"{error}; usage: %linkis {usage}") from None
+
+
+def _databases(magics: LinkisMagics, rest: str) -> pd.DataFrame:
+    import pandas as pd
+
+    if rest:
+        raise UsageError("usage: %linkis databases")
+    return pd.DataFrame({"database": magics.catalog().databases(fallback=True)}, dtype="string")
+
+
+def _tables(magics: LinkisMagics, rest: str) -> pd.DataFrame:
+    import pandas as pd
+
+    from linkis_magic.catalog import DEFAULT_DATABASE
+
+    usage = "tables [DATABASE] [--like PATTERN]"
+    words = rest.split()
+    pattern = None
+    if "--like" in words:
+        at = words.index("--like")
+        if at + 2 != len(words):
+            raise UsageError(f"usage: %linkis {usage}")
+        pattern, words = words[at + 1], words[:at]
+    if len(words) > 1 or (words and words[0].startswith("-")):
+        raise UsageError(f"usage: %linkis {usage}")
+    database = (words[0] if words else DEFAULT_DATABASE).lower()
+    catalog = magics.catalog()
+
+    def ask() -> list:
+        found = catalog.tables(database, fallback=True)
+        if not found and database not in catalog.databases(fallback=True):
+            from linkis_magic.errors import CatalogError
+
+            raise CatalogError(f"no database {database!r} (databases: {', '.join(catalog.databases())})")
+        return found
+
+    tables = _catalog_call(ask)
+    if pattern is not None:
+        matches = re.compile(_like(pattern), re.IGNORECASE).fullmatch
+        tables = [table for table in tables if matches(table.name)]
+    return pd.DataFrame({"database": [t.database for t in tables], "table": [t.name for t in tables],
+                         "is_view": [t.is_view for t in tables]}).astype({"database": "string", "table": "string"})
+
+
+def _like(pattern: str) -> str:
+    """A LIKE pattern (``%``, ``_``; Hive's ``*`` too) as a regular expression."""
+    wildcards = {"%": ".*", "*": ".*", "_": "."}
+    return "".join(wildcards.get(char, re.escape(char)) for char in pattern)
+
+
+def _describe(magics: LinkisMagics, rest: str) -> pd.DataFrame:
+    import pandas as pd
+
+    database, table = _table_name(rest, "describe [DATABASE.]TABLE")
+    columns = _catalog_call(lambda: magics.catalog().columns(database, table, fallback=True))
+    return pd.DataFrame({"column": [c.name for c in columns], "type": [c.type for c in columns],
+                         "comment": [c.comment for c in columns],
+                         "partition_key": [c.partitioned for c in columns]}).astype(
+        {"column": "string", "type": "string", "comment": "string"})
+
+
+def _preview(magics: LinkisMagics, rest: str) -> pd.DataFrame | None:
+    usage = "preview [DATABASE.]TABLE [N]"
+    words = rest.split()
+    if not 1 <= len(words) <= 2 or (len(words) == 2 and not (words[1].isascii() and words[1].isdigit())):
+        raise UsageError(f"usage: %linkis {usage}")
+    database, table = _table_name(words[0], usage)
+    rows = int(words[1]) if len(words) == 2 else 10
+    _catalog_call(lambda: magics.catalog().columns(database, table, fallback=True))  # a clear error first
+    return magics.linkis_cell(f"hive --limit {rows}", f"SELECT * FROM {database}.{table} LIMIT {rows}")
+
+
+def _help(magics: LinkisMagics, rest: str) -> None:
+    width = max(len(c.usage) for c in SUBCOMMANDS.values())
+    lines = [f"  %linkis {c.usage:<{width}}  {c.help}" for c in SUBCOMMANDS.values()]
+    view.show_text("\n".join(["Linkis line commands (%%linkis? for running cells):", *lines]))
+
+
+SUBCOMMANDS: dict[str, Subcommand] = {
+    "jobs": Subcommand("jobs [N]", "recent jobs from the job history, as a DataFrame", _jobs),
+    "status": Subcommand("status TASK", "state and progress of a task", _status),
+    "log": Subcommand("log TASK", "the whole log of a task", _log),
+    "kill": Subcommand("kill TASK", "kill a task and wait for it to stop", _kill),
+    "result": Subcommand("result [TASK]", "result sets of a task (default: the last cell)",
+                         _result),
+    "databases": Subcommand("databases", "the databases of the metastore, as a DataFrame", _databases),
+    "tables": Subcommand("tables [DATABASE] [--like PATTERN]", "tables of a database (default: default)",
+                         _tables),
+    "describe": Subcommand("describe [DATABASE.]TABLE", "a table's columns, types, comments and partition keys",
+                           _describe),
+    "preview": Subcommand("preview [DATABASE.]TABLE [N]", "the first N rows of a table (default 10)", _preview),
+    "connect": Subcommand("connect URL|PROFILE|local", "choose where cells run", _connect),
+    "help": Subcommand("help", "this list", _help),
+}
