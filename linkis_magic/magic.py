@@ -56,6 +56,7 @@ if TYPE_CHECKING:  # for annotations only: loading the extension must stay light
 
     from linkis_magic.catalog import Catalog
     from linkis_magic.client import LinkisClient
+    from linkis_magic.completion import CellCompleter
     from linkis_magic.job import Job
     from linkis_magic.local.server import LocalLinkis
     from linkis_magic.results import ResultSet
@@ -123,6 +124,13 @@ class LinkisMagics(Magics):
         self._client_key: tuple[Any, ...] | None = None
         self._passwords: dict[tuple[str, str], str] = {}
         self._catalog: Catalog | None = None
+        self._completer: CellCompleter | None = None
+        if shell is not None and getattr(shell, "Completer", None) is not None:
+            from linkis_magic.completion import CellCompleter
+
+            options = [o for a in self.linkis_cell.parser._actions for o in a.option_strings if o.startswith("--")]
+            self._completer = CellCompleter(self._completion_catalog, options)
+            self._completer.install(shell)
 
     @magic_arguments(name="%linkis")
     @argument("engine", help="hive, spark, spark-3.4.4, pyspark, python, shell, jdbc, trino, ...")
@@ -219,6 +227,18 @@ class LinkisMagics(Magics):
             self._catalog = Catalog(client, run_sql=self._hive_rows)
         return self._catalog
 
+    def _completion_catalog(self) -> Catalog | None:
+        """The catalog of the connection a cell or command already made, or None: completion
+        never starts a gateway or asks for a password."""
+        client = self._client
+        if client is None:
+            return None
+        if self._catalog is None or self._catalog.client is not client:
+            from linkis_magic.catalog import Catalog
+
+            self._catalog = Catalog(client, run_sql=self._hive_rows)
+        return self._catalog
+
     def _hive_rows(self, code: str) -> list[list]:
         """The rows of the last table a quiet Hive job returns (the catalog's fallback)."""
         settings = self.settings()
@@ -269,10 +289,10 @@ class LinkisMagics(Magics):
         self._client_key = None
 
     def close(self) -> None:
-        """Close the HTTP session of the cached client."""
+        """Close the HTTP session of the cached client (and stop completing from it)."""
         if self._client is not None:
             self._client.close()
-        self._client, self._client_key = None, None
+        self._client, self._client_key, self._catalog = None, None, None
 
     def _has_kernel(self) -> bool:
         return getattr(self.shell, "kernel", None) is not None
