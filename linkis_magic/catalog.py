@@ -63,11 +63,14 @@ class Catalog:
         self._databases: list[str] | None = None
         self._tables: dict[str, list[Table]] = {}
         self._columns: dict[tuple[str, str], list[Column]] = {}
+        #: Counts :meth:`forget` calls: an answer fetched before one is stale.
+        self.generation = 0
 
     def forget(self) -> None:
         """Drop what is known: the next question asks the gateway again."""
         with self._lock:
             self._databases, self._tables, self._columns = None, {}, {}
+            self.generation += 1
 
     # -- what is known already (never a request: for completion) ----------------------------
 

@@ -196,11 +196,14 @@ class CellCompleter:
         cached = _cached(catalog, key)
         if cached is not None:
             return cached
+        current = (id(catalog), catalog.generation)
         with self._lock:
-            future = self._fetches.get((id(catalog), *key))
+            future = self._fetches.get((*current, *key))
             if future is None or future.done() and future.exception() is not None:
+                # What was fetched for another catalog, or before it forgot, is stale.
+                self._fetches = {k: f for k, f in self._fetches.items() if k[:2] == current}
                 future = self._executor.submit(ask, catalog)
-                self._fetches[(id(catalog), *key)] = future
+                self._fetches[(*current, *key)] = future
         try:
             return future.result(timeout=WAIT)
         except FutureTimeout:
@@ -208,7 +211,7 @@ class CellCompleter:
         except Exception:  # noqa: BLE001 - an unreachable or refusing gateway: keywords only, for a while
             self._quiet_until = time.monotonic() + RETRY_AFTER
             with self._lock:
-                self._fetches.pop((id(catalog), *key), None)
+                self._fetches.pop((*current, *key), None)
             return None
 
 
