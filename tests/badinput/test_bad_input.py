@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from IPython.core.error import UsageError
 
 from linkis_magic.client import LinkisClient
 from linkis_magic.errors import (
@@ -193,3 +194,32 @@ def test_the_gateway_itself_refuses_code_that_is_not_utf8(local_linkis: LocalLin
                            headers={"Content-Type": "application/json", TOKEN_USER_HEADER: local_linkis.user,
                                     TOKEN_CODE_HEADER: local_linkis.token}).json()
     assert answer["status"] == 1 and "not valid UTF-8 text" in answer["message"]
+
+
+@pytest.mark.parametrize("line, message", [
+    ("describe", "usage: %linkis describe [DATABASE.]TABLE"),
+    ("describe a.b.c", "not a table name: 'a.b.c' (use TABLE or DATABASE.TABLE); usage: %linkis describe"),
+    ("preview", "usage: %linkis preview [DATABASE.]TABLE [N]"),
+    ("preview default.t many", "usage: %linkis preview [DATABASE.]TABLE [N]"),
+    ("tables a b", "usage: %linkis tables [DATABASE] [--like PATTERN]"),
+    ("tables --like", "usage: %linkis tables [DATABASE] [--like PATTERN]"),
+    ("databases now", "usage: %linkis databases"),
+])
+def test_catalog_commands_refuse_malformed_lines_before_sending(shell, local_linkis: LocalLinkis, line, message):
+    since = local_linkis.mark()
+    with pytest.raises(UsageError) as info:
+        shell.run_line_magic("linkis", line)
+    assert str(info.value).startswith(message) and "\n" not in str(info.value)
+    assert local_linkis.requests_since(since) == []
+
+
+@pytest.mark.parametrize("line, message", [
+    ("describe no_such_db_x.t", "no database 'no_such_db_x' (databases: default"),
+    ("tables no_such_db_x", "no database 'no_such_db_x' (databases: default"),
+    ("describe default.no_such_table_x", "no table default.no_such_table_x, or you may not read it"),
+    ("preview no_such_table_x", "no table default.no_such_table_x, or you may not read it"),
+])
+def test_an_unknown_database_or_table_is_one_line_naming_it(shell, line, message):
+    with pytest.raises(UsageError) as info:
+        shell.run_line_magic("linkis", line)
+    assert str(info.value).startswith(message) and "\n" not in str(info.value)
