@@ -27,7 +27,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 #: Users of the bench gateway besides the default one. Concurrent runs use one user each, so the
 #: gateway's request log tells them apart (``RequestRecord.user``).
 EXTRA_USERS = (tuple(f"eco{i}" for i in range(1, 10)) + tuple(f"load{i}" for i in range(1, 6))
-               + ("lag1", "lag2", "lag3"))
+               + ("lag1", "lag2", "lag3", "comp1"))
 
 
 @dataclass

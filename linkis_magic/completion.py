@@ -8,7 +8,7 @@ or ``table.`` that table's columns; anywhere else keywords, functions, and the c
 tables the statement names.
 
 The names come from the connection's :class:`~linkis_magic.catalog.Catalog`, fetched lazily on a
-background thread. A completion waits for a fetch at most :data:`WAIT` seconds and never more:
+background thread. A completion waits for its fetches at most :data:`WAIT` seconds in all:
 with a slow or unreachable gateway it completes keywords and says nothing, and after a failure
 it does not ask again for :data:`RETRY_AFTER` seconds.
 """
@@ -86,6 +86,7 @@ class CellCompleter:
         self._lock = threading.Lock()
         self._fetches: dict[tuple, Future] = {}
         self._quiet_until = 0.0
+        self._deadline = 0.0  # when the completion being answered stops waiting for the catalog
 
         @context_matcher()
         def linkis_cell_matcher(context: CompletionContext) -> dict[str, Any]:
@@ -111,6 +112,7 @@ class CellCompleter:
         lines = context.full_text.split("\n")
         if not lines or not lines[0].lstrip().startswith("%%linkis"):
             return {"completions": [], "suppress": False}
+        self._deadline = time.monotonic() + WAIT
         before = context.text_until_cursor
         fragment = (OPTION_FRAGMENT if context.cursor_line == 0 else FRAGMENT).search(before).group(0)
         if context.cursor_line == 0:
@@ -137,8 +139,9 @@ class CellCompleter:
 
     def sql(self, engine: str, before: str, fragment: str, cell: str) -> list[SimpleCompletion]:
         """Completions for ``fragment``, the name being typed at the end of ``before``."""
-        statement = _statement_at(cell, len(before))
         head = before[: len(before) - len(fragment)]
+        # The statement with the name being typed cut out: "from shop." names no table "shop".
+        statement = _statement_at(head + cell[len(before):], len(head))
         if "." in fragment:
             qualifier, _, prefix = fragment.rpartition(".")
             return self._qualified(qualifier.strip("`"), prefix, statement)
@@ -151,15 +154,17 @@ class CellCompleter:
         return _unique(found)
 
     def _qualified(self, qualifier: str, prefix: str, statement: str) -> list[SimpleCompletion]:
-        """``db.`` -> that database's tables; ``alias.`` or ``table.`` -> columns."""
-        if "." not in qualifier:
+        """``alias.`` or ``table.`` -> columns; ``db.`` -> that database's tables."""
+        target = _tables_named(statement).get(qualifier.lower())
+        if target is None and "." not in qualifier:
             databases = self._known(("databases",), lambda catalog: catalog.databases()) or []
             if qualifier.lower() in databases:
                 tables = self._known(("tables", qualifier.lower()), lambda catalog: catalog.tables(qualifier)) or []
                 return [SimpleCompletion(f"{qualifier}.{t.name}", type="view" if t.is_view else "table")
                         for t in tables if _starts(t.name, prefix)]
-        database, _, table = qualifier.lower().rpartition(".")
-        target = _tables_named(statement).get(qualifier.lower(), (database or "default", table))
+        if target is None:
+            database, _, table = qualifier.lower().rpartition(".")
+            target = (database or "default", table)
         return [SimpleCompletion(f"{qualifier}.{column}", type="column")
                 for column in self._column_names(*target) if _starts(column, prefix)]
 
@@ -205,7 +210,7 @@ class CellCompleter:
                 future = self._executor.submit(ask, catalog)
                 self._fetches[(*current, *key)] = future
         try:
-            return future.result(timeout=WAIT)
+            return future.result(timeout=max(0.0, self._deadline - time.monotonic()))
         except FutureTimeout:
             return None
         except Exception:  # noqa: BLE001 - an unreachable or refusing gateway: keywords only, for a while

@@ -28,39 +28,36 @@ class DatasourceRoutes:
     def __init__(self, entrance: Entrance) -> None:
         self.entrance = entrance
 
-    async def _catalog(self, user: str, failure: str) -> dict:
+    async def _read(self, failure: str, user: str, database: str | None = None,
+                    table: str | None = None) -> list[tuple]:
         try:
-            catalog = await run_in_threadpool(self.entrance.catalog, user)
+            rows = await run_in_threadpool(self.entrance.metastore, user, database, table)
         except Exception as error:  # noqa: BLE001 - Linkis answers any metastore failure with its fixed text
             raise GatewayError(f"{failure}: {error}") from None
-        if catalog is None:  # a publicservice without hive.meta.url
+        if rows is None:  # a publicservice without hive.meta.url
             raise GatewayError(failure)
-        return catalog
+        return rows
 
     async def dbs(self, request: Request, user: str) -> Response:
-        catalog = await self._catalog(user, DBS_FAILED)
-        return envelope(api_method(request), {"dbs": [{"dbName": name} for name in sorted(catalog)]})
+        rows = await self._read(DBS_FAILED, user)
+        return envelope(api_method(request), {"dbs": [{"dbName": name} for (name,) in sorted(rows)]})
 
     async def tables(self, request: Request, user: str) -> Response:
         database = request.query_params.get("database", "")
-        catalog = await self._catalog(user, TABLES_FAILED)
-        seen: dict[str, str] = {}
-        for table, kind, *_ in catalog.get(database.lower(), []):
-            seen.setdefault(table, kind)
-        tables = [{"tableName": name, "isView": kind == "VIEW", "databaseName": database, "createdBy": user,
-                   "createdAt": 0, "lastAccessAt": 0} for name, kind in sorted(seen.items())]
+        rows = await self._read(TABLES_FAILED, user, database.lower())
+        tables = [{"tableName": name, "isView": bool(is_view), "databaseName": database, "createdBy": user,
+                   "createdAt": 0, "lastAccessAt": 0} for name, is_view in rows]
         return envelope(api_method(request), {"tables": tables})
 
     async def columns(self, request: Request, user: str) -> Response:
         database, table = request.query_params.get("database", ""), request.query_params.get("table", "")
-        catalog = await self._catalog(user, COLUMNS_FAILED)
-        columns = [{"columnName": column, "columnType": column_type, "columnComment": comment, "partitioned": False}
-                   for name, _kind, column, column_type, comment in catalog.get(database.lower(), [])
-                   if name == table.lower()]
+        rows = await self._read(COLUMNS_FAILED, user, database.lower(), table.lower())
+        columns = [{"columnName": name, "columnType": column_type, "columnComment": comment, "partitioned": False}
+                   for name, column_type, comment in rows]
         return envelope(api_method(request), {"columns": columns})
 
     async def partitions(self, request: Request, user: str) -> Response:
         database, table = request.query_params.get("database", ""), request.query_params.get("table", "")
-        await self._catalog(user, PARTITIONS_FAILED)
+        await self._read(PARTITIONS_FAILED, user, database.lower(), table.lower())
         return envelope(api_method(request), {"partitionInfo": {"tableName": f"{database}.{table}",
                                                                 "isPartition": False}})

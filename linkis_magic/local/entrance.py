@@ -236,10 +236,11 @@ class Entrance:
         """Everything of ``user`` lives below this directory (the filesystem boundary)."""
         return self._users_dir / user
 
-    def catalog(self, user: str) -> dict[str, list[tuple[str, str, str, str, str | None]]] | None:
-        """``user``'s databases, tables and columns, or None when the engines keep no catalog."""
-        read = getattr(self._pool, "catalog", None)
-        return None if read is None else read(user, self.user_root(user))
+    def metastore(self, user: str, database: str | None = None, table: str | None = None) -> list[tuple] | None:
+        """``user``'s databases, tables or columns (``EnginePool.metastore``), or None when the
+        engines keep no catalog."""
+        read = getattr(self._pool, "metastore", None)
+        return None if read is None else read(user, self.user_root(user), database, table)
 
     def submit(self, request: JobRequest) -> EntranceJob:
         """Persist, log and queue a job; returns it in state Scheduled."""

@@ -91,13 +91,15 @@ class EnginePool:
                 self._engines[key] = self._create(engine, user)
             return self._engines[key]
 
-    def catalog(self, user: str, user_dir: Path) -> dict[str, list[tuple[str, str, str, str, str | None]]]:
-        """``user``'s databases, tables and columns (their SQL engines share one database)."""
+    def metastore(self, user: str, user_dir: Path, database: str | None = None,
+                  table: str | None = None) -> list[tuple]:
+        """``user``'s databases, tables or columns (their SQL engines share one database): see
+        :meth:`SqlEngine.metastore`."""
         with self._lock:
             if self._closed:
                 raise EngineError("The engine pool is closed")
             engine = self._sql_engine(user)
-        return engine.catalog(user_dir)
+        return engine.metastore(user_dir, database, table)
 
     def close(self) -> None:
         """Stop every engine: subprocesses are killed by process group and reaped."""

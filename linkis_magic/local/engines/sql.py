@@ -74,14 +74,29 @@ class SqlEngine(Engine):
                 self._connection.close()
                 self._connection = None
 
-    def catalog(self, user_dir: Path) -> dict[str, list[tuple[str, str, str, str, str | None]]]:
-        """The user's databases, tables and columns, as :func:`read_catalog` gives them."""
+    def metastore(self, user_dir: Path, database: str | None = None, table: str | None = None) -> list[tuple]:
+        """What the metastore would list, read from the user's database: with no ``database``,
+        the databases ``(name,)``; with ``database``, its tables ``(name, is_view)``; with a
+        ``table`` too, its columns ``(name, Hive type, comment)`` in order. Hive's ``default``
+        is DuckDB's ``main``."""
         with self._lock:
             if self._connection is None:
                 self._connection = _connect(Path(user_dir) / DATABASE_FILE)
             cursor = self._connection.cursor()
+        schema = "main" if database == "default" else database
         try:
-            return read_catalog(cursor)
+            if database is None:
+                rows = cursor.execute("SELECT schema_name FROM information_schema.schemata "
+                                      "WHERE catalog_name = current_database()").fetchall()
+                return [("default" if name == "main" else name,) for (name,) in rows]
+            if table is None:
+                return cursor.execute("SELECT table_name, table_type = 'VIEW' FROM information_schema.tables "
+                                      "WHERE table_catalog = current_database() AND table_schema = ? ORDER BY 1",
+                                      [schema]).fetchall()
+            rows = cursor.execute("SELECT column_name, data_type, column_comment FROM information_schema.columns "
+                                  "WHERE table_catalog = current_database() AND table_schema = ? AND table_name = ? "
+                                  "ORDER BY ordinal_position", [schema, table]).fetchall()
+            return [(name, linkis_type(data_type), comment) for name, data_type, comment in rows]
         finally:
             cursor.close()
 
@@ -100,29 +115,6 @@ class SqlEngine(Engine):
         with self._lock:
             self._cursors.pop(task_id, None)
         cursor.close()
-
-
-def read_catalog(cursor: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[str, str, str, str, str | None]]]:
-    """Every database (Hive's ``default`` is DuckDB's ``main``) with its columns as
-    ``(table, "VIEW" or "TABLE", column, Hive type, comment)``, in table and column order."""
-    schemata = cursor.execute(
-        "SELECT schema_name FROM information_schema.schemata WHERE catalog_name = current_database()"
-    ).fetchall()
-    catalog: dict[str, list] = {_hive_database(name): [] for (name,) in schemata}
-    rows = cursor.execute(
-        "SELECT c.table_schema, c.table_name, t.table_type, c.column_name, c.data_type, c.column_comment "
-        "FROM information_schema.columns c JOIN information_schema.tables t "
-        "ON t.table_catalog = c.table_catalog AND t.table_schema = c.table_schema AND t.table_name = c.table_name "
-        "WHERE c.table_catalog = current_database() ORDER BY c.table_schema, c.table_name, c.ordinal_position"
-    ).fetchall()
-    for schema, table, kind, column, data_type, comment in rows:
-        catalog.setdefault(_hive_database(schema), []).append(
-            (table, "VIEW" if kind == "VIEW" else "TABLE", column, linkis_type(data_type), comment))
-    return catalog
-
-
-def _hive_database(schema: str) -> str:
-    return "default" if schema == "main" else schema
 
 
 def _connect(path: Path) -> duckdb.DuckDBPyConnection:
