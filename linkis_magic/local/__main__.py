@@ -2,6 +2,6 @@
 
 import sys
 
-from linkis_magic.local.cli import main
+from linkis_magic.cli import main
 
 sys.exit(main(["local", *sys.argv[1:]]))

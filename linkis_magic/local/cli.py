@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,9 +18,8 @@ if TYPE_CHECKING:
     from linkis_magic.local.server import LocalLinkis
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="linkis-magic", description="linkis-magic command line tools.")
-    commands = parser.add_subparsers(dest="command", required=True)
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    """The ``local`` subcommand of ``linkis-magic`` (:mod:`linkis_magic.cli`)."""
     local = commands.add_parser("local", help="run a Linkis-compatible gateway on this machine")
     local.add_argument("--port", type=int, default=9001, help="port to listen on (0: any free port; default 9001)")
     local.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
@@ -33,12 +31,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="show result and log files to admins only, as wds.linkis.workspace.filesystem.owner.check")
     local.add_argument("--login-encrypt", action="store_true",
                        help="expect RSA-encrypted passwords, as wds.linkis.login_encrypt.enable")
-    return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``linkis-magic`` console script."""
-    args = build_parser().parse_args(argv)
+def run(args: argparse.Namespace) -> int:
+    """Serve in the foreground until Ctrl-C."""
     from linkis_magic.local.server import GatewayStartError, LocalLinkis
 
     settings = LinkisSettings(linkis_version=args.linkis_version, owner_check=args.owner_check,

@@ -16,8 +16,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 
+from linkis_magic.cli import build_parser
 from linkis_magic.local.auth import default_user
-from linkis_magic.local.cli import build_parser
 from linkis_magic.local.faults import Faults
 from linkis_magic.local.server import LocalLinkis
 from linkis_magic.local.settings import LinkisSettings, SettingsError

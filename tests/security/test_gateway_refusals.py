@@ -13,11 +13,11 @@ import pytest
 import requests
 from starlette.routing import Route
 
+from linkis_magic.cli import build_parser
 from linkis_magic.client import LinkisClient
 from linkis_magic.errors import LinkisRequestError
 from linkis_magic.job import Job
 from linkis_magic.local.app import build_app
-from linkis_magic.local.cli import build_parser
 from linkis_magic.local.server import LocalLinkis
 from linkis_magic.protocol import API_PREFIX, SESSION_COOKIE, TOKEN_CODE_HEADER, TOKEN_USER_HEADER
 
