@@ -9,6 +9,8 @@ these tests instead of skipping them: CI installs both.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -37,11 +39,16 @@ SCREENSHOTS = Path(os.environ.get("LINKIS_SCREENSHOT_DIR")
 
 @pytest.fixture(scope="session")
 def lab(local_linkis: LocalLinkis, tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLab]:
-    """JupyterLab whose kernels find the local Linkis through the ``LINKIS_*`` environment."""
+    """JupyterLab whose kernels find the local Linkis through the ``LINKIS_*`` environment, with
+    the Linkis kernels installed (``linkis-magic kernels install``) in a prefix it searches."""
+    prefix = tmp_path_factory.mktemp("kernels-prefix")
+    subprocess.run([sys.executable, "-m", "linkis_magic.cli", "kernels", "install", "--prefix", str(prefix)],
+                   check=True, capture_output=True, timeout=60)
     env = {
         "LINKIS_URL": local_linkis.url,
         "LINKIS_USER": local_linkis.user,
         "LINKIS_PASSWORD": local_linkis.password,
+        "JUPYTER_PATH": str(prefix / "share" / "jupyter"),
     }
     server = JupyterLab(
         root_dir=tmp_path_factory.mktemp("notebooks"),

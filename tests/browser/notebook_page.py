@@ -20,13 +20,15 @@ SHOWN_PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
 STDERR = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
 
 
-def write_notebook(path: Path, sources: list[str]) -> Path:
-    """Write a notebook of code cells that opens on the ``python3`` kernel without asking."""
+PYTHON_KERNEL = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+
+
+def write_notebook(path: Path, sources: list[str], kernel: dict = PYTHON_KERNEL) -> Path:
+    """Write a notebook of code cells that opens on ``kernel`` (a kernelspec's name, display name
+    and language) without asking."""
     nb = nbformat.v4.new_notebook()
     # Without a kernelspec JupyterLab opens a "Select Kernel" dialog over the notebook.
-    nb.metadata["kernelspec"] = {
-        "name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python",
-    }
+    nb.metadata["kernelspec"] = dict(kernel)
     nb.cells = [nbformat.v4.new_code_cell(source) for source in sources]
     nbformat.write(nb, path)
     return path
@@ -40,12 +42,12 @@ class NotebookPage:
         self.url = url
         self.panel = page.locator(SHOWN_PANEL)
 
-    def open(self) -> NotebookPage:
+    def open(self, kernel_name: str = "Python 3") -> NotebookPage:
         """Load the notebook and wait until its kernel is idle."""
         self.page.goto(self.url)
         expect(self.panel).to_be_visible()
         # The indicator says "idle" before any kernel exists, so first wait for the kernel's name.
-        expect(self.panel.locator(KERNEL_NAME)).to_have_text(re.compile("Python 3"))
+        expect(self.panel.locator(KERNEL_NAME)).to_have_text(re.compile(kernel_name))
         self.expect_kernel("idle")
         return self
 
