@@ -117,6 +117,16 @@ class Faults:
                                 "</h1><hr><center>nginx</center></body></html>", status_code=status)
         return self._add(path, method, times, after, answer)
 
+    def hide_metastore(self, *, times: int | None = None) -> Rule:
+        """``/datasource/*`` shows nothing, as Linkis does to a user without Hive grants when
+        ``linkis.metadata.hive.permission.with-login-user-enabled`` is on (§15.1): no databases, no
+        tables, ``columns`` null."""
+        async def answer(request: Request, response: Response | None) -> Response:
+            name = request.url.path.rsplit("/", 1)[-1]
+            data = {"dbs": {"dbs": []}, "tables": {"tables": []}, "columns": {"columns": None}}.get(name, {})
+            return envelope(api_method(request), data)
+        return self._add(r"/datasource/", None, times, False, answer)
+
     def reset_connections(self, path: str, *, times: int | None = 1, method: str | None = None,
                           after: bool = False) -> Rule:
         """Close the connection with a TCP reset instead of answering."""

@@ -57,7 +57,7 @@ _DUCKDB_DEFAULT_SCHEMA = "main"
 # Per-cursor temporary table that holds the new rows of an INSERT OVERWRITE / PARTITION insert.
 _STAGING_TABLE = "linkis_insert_staging"
 
-_SHOW_TABLES = re.compile(r"SHOW\s+TABLES\s*$", re.IGNORECASE)
+_SHOW_TABLES = re.compile(r"SHOW\s+TABLES(?:\s+(?:IN|FROM)\s+`?(\w+)`?)?\s*$", re.IGNORECASE)
 _SHOW_DATABASES = re.compile(r"SHOW\s+(DATABASES|SCHEMAS)\s*$", re.IGNORECASE)
 
 
@@ -143,11 +143,15 @@ def linkis_type(duckdb_type: str) -> str:
 
 
 def _translate_show(statement: str) -> Translation:
-    """Hive's SHOW TABLES / SHOW DATABASES with Hive's column names; other SHOWs go to DuckDB."""
-    if _SHOW_TABLES.match(statement):
+    """Hive's SHOW TABLES [IN db] / SHOW DATABASES with Hive's column names; other SHOWs go to DuckDB."""
+    tables = _SHOW_TABLES.match(statement)
+    if tables:
+        database = tables.group(1)
+        schema = "current_schema()" if database is None else (
+            f"'{_DUCKDB_DEFAULT_SCHEMA if database.lower() == _HIVE_DEFAULT_DB else database.lower()}'")
         sql = (
             "SELECT table_name AS tab_name FROM information_schema.tables "
-            "WHERE table_catalog = current_database() AND table_schema = current_schema() ORDER BY 1"
+            f"WHERE table_catalog = current_database() AND table_schema = {schema} ORDER BY 1"
         )
     elif _SHOW_DATABASES.match(statement):
         sql = (
