@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harness import BENCH_DIR, Bench, Row, fmt  # noqa: E402
 
 BENCHES = ("finish_latency", "log_lag", "request_economy", "kill", "result_throughput", "overhead", "gateway_load",
-           "completion")
+           "completion", "export")
 HEADERS = ("bench", "figure", "baseline", "ratio / difference", "target", "result")
 
 

@@ -16,7 +16,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -168,6 +168,18 @@ def _request_marker(task: Mapping[str, Any]) -> str | None:
     except (TypeError, ValueError):
         return None
     return source.get(REQUEST_MARKER) if isinstance(source, dict) else None
+
+
+_DOWNLOAD_ERROR = "error(错误):".encode()
+
+
+def _stream(response: requests.Response, first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
+    try:
+        if first:
+            yield first
+        yield from rest
+    finally:
+        response.close()
 
 
 def _displayable(data: dict, path: str) -> dict:
@@ -515,6 +527,36 @@ class LinkisClient:
         params = {"path": path, "page": page, "pageSize": page_size, "nullValue": KEEP_NULL}
         parse = _decode if decode is None else (lambda content: decode(content, _decode))
         return _displayable(self._call("GET", "/filesystem/openFile", params=params, decode=parse), path)
+
+    def download(self, endpoint: str, params: Mapping[str, Any]) -> Iterator[bytes]:
+        """The body of a download, ``/filesystem/resultsetToExcel`` or ``resultsetsToExcel``
+        (§8.3), streamed in chunks. Linkis answers its errors with HTTP 200 ``text/plain``
+        ``error(错误):<message>`` instead of an envelope: that is a :class:`LinkisRequestError`,
+        raised before the first chunk."""
+        path = f"/filesystem/{endpoint}"
+        if self._password and not self._logged_in:
+            self._log_in_once(self._logins)
+        response = self._send("GET", path, params=params, stream=True)
+        if response.status_code == 401 and self._password:  # the session expired (§2.1)
+            response.close()
+            self._log_in_once(self._logins)
+            response = self._send("GET", path, params=params, stream=True)
+        if response.status_code != 200:
+            content = self._redact(response.content)
+            try:
+                body = _decode(content)
+            except ValueError:
+                raise LinkisProtocolError(f"GET {path}: HTTP {response.status_code}, not a download: "
+                                          f"{_excerpt(content.decode('utf-8', 'replace'))}",
+                                          http_status=response.status_code) from None
+            raise_for_envelope(parse_envelope(response.status_code, body, where=f"GET {path}: "))
+        chunks = response.iter_content(chunk_size=1 << 16)
+        first = next(chunks, b"")
+        if first.startswith(_DOWNLOAD_ERROR):
+            message = (first + b"".join(chunks)).decode("utf-8", "replace")[len("error(错误):"):]
+            response.close()
+            raise LinkisRequestError(f"GET {path}: the gateway refused the download: {_excerpt(message)}")
+        return _stream(response, first, chunks)
 
     def open_log(self, log_path: str) -> list[str]:
         """A finished job's whole log as ``[error, warn, info, all]`` (§8.4)."""

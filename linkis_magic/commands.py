@@ -106,6 +106,49 @@ def _connect(magics: LinkisMagics, rest: str) -> None:
     view.show_text(f"linkis-magic: cells now run on {where}{who}")
 
 
+def _download(magics: LinkisMagics, rest: str) -> None:
+    import shlex
+
+    from linkis_magic.magic import download_to
+
+    usage = "download TASK PATH [--result N|all] [--force]"
+    try:
+        words = shlex.split(rest)
+    except ValueError:
+        raise UsageError(f"usage: %linkis {usage}") from None
+    force = "--force" in words
+    words = [word for word in words if word != "--force"]
+    which = "0"
+    if "--result" in words:
+        at = words.index("--result")
+        if at + 1 >= len(words):
+            raise UsageError(f"usage: %linkis {usage}")
+        which = words[at + 1]
+        del words[at:at + 2]
+    if len(words) != 2 or not (which == "all" or which.isascii() and which.isdigit()):
+        raise UsageError(f"usage: %linkis {usage}")
+    task, path = words
+    if which == "all":
+        from linkis_magic.download import check_target
+
+        try:
+            check_target(path, force=force, several=True)  # before anything is asked
+        except (ValueError, OSError) as error:
+            raise UsageError(str(error)) from None
+    job = _attach(magics, task, usage)
+    if job.status.value != "Succeed":
+        raise UsageError(f"task {job.task_id} is {job.status.value}: only a job that succeeded has results to download")
+    results = job.results
+    if which == "all":
+        chosen = results
+    elif int(which) < len(results):
+        chosen = [results[int(which)]]
+    else:
+        raise UsageError(f"task {job.task_id} has {len(results)} result set(s): --result {which} is out of range "
+                         f"(0 to {len(results) - 1}, or all)")
+    download_to(chosen, path, force=force)
+
+
 # -- the catalog -------------------------------------------------------------------------------
 
 def _catalog_call(ask: Callable[[], Any]) -> Any:
@@ -212,6 +255,8 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "kill": Subcommand("kill TASK", "kill a task and wait for it to stop", _kill),
     "result": Subcommand("result [TASK]", "result sets of a task (default: the last cell)",
                          _result),
+    "download": Subcommand("download TASK PATH [--result N|all] [--force]",
+                           "write a result set, whole, to .csv .tsv .xlsx .parquet or .jsonl", _download),
     "databases": Subcommand("databases", "the databases of the metastore, as a DataFrame", _databases),
     "tables": Subcommand("tables [DATABASE] [--like PATTERN]", "tables of a database (default: default)",
                          _tables),

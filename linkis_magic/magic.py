@@ -85,6 +85,8 @@ class CellRequest:
     progress: str | None = None
     quiet: bool = False
     creator: str | None = None
+    to: str | None = None
+    force: bool = False
 
     def flags(self) -> dict[str, Any]:
         """The settings this cell overrides (the highest settings layer)."""
@@ -148,6 +150,9 @@ class LinkisMagics(Magics):
     @argument("--progress", choices=["widget", "text", "none"], help="Live view to show.")
     @argument("--quiet", action="store_true", help="Show no progress, summary or log.")
     @argument("--creator", metavar="NAME", help="Linkis creator label for this job.")
+    @argument("--to", metavar="PATH", help="Also write the result, whole, to PATH (.csv, .tsv, .xlsx, .parquet, "
+                                           ".jsonl).")
+    @argument("--force", action="store_true", help="Let --to replace an existing file.")
     @cell_magic("linkis")
     def linkis_cell(self, line: str, cell: str) -> pd.DataFrame | None:
         """Run the cell on a Linkis engine and return its last table as a DataFrame.
@@ -170,6 +175,8 @@ class LinkisMagics(Magics):
         from linkis_magic.job import Job  # lazily: loading the extension must stay light
 
         request = parse_cell(line, cell)
+        if request.to is not None:
+            _check_download_target(request.to, request.force)  # before anything is sent
         settings = self._settings(request.flags())
         _check_engine(request.engine, settings)
         client = self._client_for(settings)
@@ -188,6 +195,8 @@ class LinkisMagics(Magics):
                 self._catalog.forget()  # the tables completion knows may have changed
         if request.output:
             self.shell.user_ns[request.output] = frame
+        if request.to is not None and job.results:
+            download_to(job.results[-1:], request.to, force=request.force)
         return frame
 
     @line_magic("linkis")
@@ -317,7 +326,31 @@ def parse_cell(line: str, cell: str) -> CellRequest:
         variables=parse_pairs(args.var, "--var"), startup=parse_pairs(args.conf, "--conf"),
         runtime=parse_pairs(args.runtime_conf, "--runtime-conf"), timeout=args.timeout,
         run_type=args.run_type, progress=args.progress, quiet=args.quiet, creator=args.creator,
+        to=args.to, force=args.force,
     )
+
+
+def _check_download_target(path: str, force: bool, several: bool = False) -> None:
+    from linkis_magic.download import check_target
+
+    try:
+        check_target(path, force=force, several=several)
+    except (ValueError, OSError) as error:
+        raise UsageError(str(error)) from None
+
+
+def download_to(result_sets: Sequence[ResultSet], path: str, *, force: bool) -> None:
+    """Write result sets to ``path`` with a progress line in the cell; a target that cannot be
+    written is a one-line usage error, and nothing half-written stays behind."""
+    from linkis_magic.download import write
+
+    _check_download_target(path, force, several=len(result_sets) > 1)
+    progress = view.TransferProgress(path)
+    try:
+        written = write(result_sets, path, force=force, progress=progress.update)
+    except (ValueError, OSError) as error:
+        raise UsageError(str(error)) from None
+    progress.done(str(written))
 
 
 def parse_pairs(items: Sequence[str], option: str) -> dict[str, str]:

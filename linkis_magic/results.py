@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import decimal
 import html
+import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
@@ -263,6 +264,34 @@ def _check_page(columns: Any, rows: pa.ListArray) -> None:
             raise LinkisProtocolError(f"result page rows do not have the {len(columns)} cells its metadata names")
 
 
+def arrow_table(frame: pd.DataFrame, columns: Sequence[dict], schema: pa.Schema | None) -> pa.Table:
+    """A typed page as an Arrow table of ``schema``, or, for the first page, of the schema it
+    sets (see :meth:`ResultSet.iter_batches`)."""
+    if schema is None:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        fields = []
+        for field, column in zip(table.schema, list(columns) or [{}] * len(table.schema)):
+            kind = base_type(column.get("dataType"))
+            if kind in _DECIMAL:
+                scales = [-value.as_tuple().exponent for value in frame[field.name].dropna() if value.is_finite()]
+                fields.append(pa.field(field.name, pa.decimal128(38, min(max([0, *scales]), 38))))
+            elif pa.types.is_null(field.type):
+                fields.append(pa.field(field.name, _ALL_NULL_TYPES.get(kind, pa.string())))
+            else:
+                fields.append(field)
+        schema = pa.schema(fields)
+    try:
+        return pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
+        raise LinkisProtocolError(f"a result page does not fit the first page's column types ({error}); "
+                                  "write it to .csv or .jsonl instead") from None
+
+
+#: The Arrow type of a column the first page held only NULLs in, by its Linkis type.
+_ALL_NULL_TYPES = {**dict.fromkeys(_INTEGER, pa.int64()), **dict.fromkeys(_FLOAT, pa.float64()),
+                   **dict.fromkeys(_BOOLEAN, pa.bool_()), **dict.fromkeys(_DATETIME, pa.timestamp("us"))}
+
+
 class ResultSet:
     """One result set of a job, read lazily.
 
@@ -360,6 +389,19 @@ class ResultSet:
         """The first page as a typed DataFrame: enough to display, one request."""
         return to_frame(self.columns, self._page(1)["fileContent"])
 
+    def frames(self, limit: int | None = None) -> Iterator[pd.DataFrame]:
+        """Each page as a typed DataFrame (a text result: one ``line`` column)."""
+        for rows in self.pages(limit):
+            yield self._frame(rows)
+
+    def _frame(self, rows: Any) -> pd.DataFrame:
+        if self.kind == "text":
+            import pandas as pd
+
+            lines = rows_array(rows).to_pylist()
+            return pd.DataFrame({"line": pd.array([row[0] if row else None for row in lines], dtype="string")})
+        return to_frame(self.columns, rows)
+
     def to_pandas(self, limit: int | None = None) -> pd.DataFrame:
         """All rows (or the first ``limit``) as a typed DataFrame."""
         import pandas as pd
@@ -369,6 +411,31 @@ class ResultSet:
         if not frames:
             return to_frame(self.columns, [])
         return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+
+    def iter_batches(self) -> Iterator[pa.RecordBatch]:
+        """The rows as Arrow record batches, a page at a time, all of one schema: the first
+        page's, where a column that page held only NULLs in takes its type from its Linkis type,
+        and decimals keep the first page's scale."""
+        schema = None
+        for frame in self.frames():
+            table = arrow_table(frame, self.columns, schema)
+            schema = table.schema
+            yield from table.to_batches()
+
+    def to_arrow(self) -> pa.Table:
+        """All rows as one Arrow table (see :meth:`iter_batches`)."""
+        batches = list(self.iter_batches())
+        if batches:
+            return pa.Table.from_batches(batches)
+        return arrow_table(self._frame([]), self.columns, None)
+
+    def to_file(self, path: str | os.PathLike, *, force: bool = False,
+                progress: Callable[[int | None, int], None] | None = None) -> Any:
+        """Write every row to ``path`` (``.csv``, ``.tsv``, ``.xlsx``, ``.parquet`` or ``.jsonl``),
+        streamed, with no row cap: see :mod:`linkis_magic.download`. Returns what was written."""
+        from linkis_magic.download import write
+
+        return write([self], path, force=force, progress=progress)
 
     def __iter__(self) -> Iterator[tuple]:
         """Typed rows as tuples, page by page."""

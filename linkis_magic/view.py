@@ -20,6 +20,7 @@ from __future__ import annotations
 import collections
 import html
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -288,6 +289,41 @@ class LogTail:
     def _repr_html_(self) -> str:
         return (f"<details class='linkis-log'><summary>{html.escape(self.title())}</summary>"
                 f"{_log_html(self.pairs)}</details>")
+
+
+class TransferProgress:
+    """One line in the cell that follows a download (rows and bytes written), updated at most
+    twice a second and replaced by what was written at the end. Outside a kernel, only the end."""
+
+    def __init__(self, target: str) -> None:
+        self._target = target
+        self._handle: Any = None
+        self._shown_at = 0.0
+        self._in_kernel = getattr(_shell(), "kernel", None) is not None
+
+    def update(self, rows: int | None, size: int) -> None:
+        now = time.monotonic()
+        if not self._in_kernel or now - self._shown_at < 0.5:
+            return
+        self._shown_at = now
+        counted = "" if rows is None else f"{rows:,} rows, "
+        text = f"writing {self._target}: {counted}{size / 2**20:,.1f} MiB"
+        if self._handle is None:
+            self._handle = display({"text/plain": text}, raw=True, display_id=True)
+        else:
+            self._handle.update({"text/plain": text}, raw=True)
+
+    def done(self, text: str) -> None:
+        if self._handle is not None:
+            self._handle.update({"text/plain": text}, raw=True)
+        else:
+            _say(text)
+
+
+def _shell() -> Any:
+    from IPython import get_ipython
+
+    return get_ipython()
 
 
 def show_text(text: str) -> None:

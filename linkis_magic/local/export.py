@@ -1,12 +1,12 @@
 """Result sets as files to download: ``resultsetToExcel`` (csv or xlsx) and ``resultsetsToExcel``
 (every result set of a job, one xlsx sheet each), written as Linkis 1.8.0 writes them (§8.3).
 
-csv: a header of column names, then the rows (``CSVFsWriter``). xlsx (``StorageExcelWriter``): a
-bold 14 pt header row, then every cell as text in the text format ``@``; with ``autoFormat`` the
-numbers become numbers (a decimal of more than 15 significant digits stays text, as Linkis's
-``doubleCheck`` refuses it) and dates dates. SQL NULL is the ``nullValue`` text in both (``NULL``
-by default, ``BLANK`` for an empty cell). Both stop at ``limit`` rows per result set, 5,000 when
-the caller gives none.
+csv: a header of column names, then the rows (``CSVFsWriter``); a text result's lines as they
+are. xlsx (``StorageExcelWriter``): a bold 14 pt header row, then every cell as text in the text
+format ``@``; with ``autoFormat`` the numbers become numbers (a decimal of more than 15
+significant digits stays text, as Linkis's ``doubleCheck`` refuses it) and dates dates. SQL NULL
+is the ``nullValue`` text in both (``NULL`` by default, ``BLANK`` for an empty cell). Both stop
+at ``limit`` rows per result set, 5,000 when the caller gives none.
 """
 
 from __future__ import annotations
@@ -46,10 +46,13 @@ def _rows(result: ResultFile, null_value: str, limit: int) -> Iterator[list[list
 
 def export_csv(result: ResultFile, separator: str, null_value: str, limit: int) -> Iterator[str]:
     """``resultsetToExcel`` as csv, in chunks: a header of column names, then up to ``limit`` rows."""
+    if not isinstance(result.metadata, list):  # a text result: its lines as they are
+        for rows in _rows(result, "", limit):
+            yield "".join(f"{row[0] or ''}\n" for row in rows)
+        return
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=separator, lineterminator="\n")
-    if isinstance(result.metadata, list):
-        writer.writerow([column["columnName"] for column in result.metadata])
+    writer.writerow([column["columnName"] for column in result.metadata])
     for rows in _rows(result, null_text(null_value), limit):
         writer.writerows(rows)
         yield buffer.getvalue()

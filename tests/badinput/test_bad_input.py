@@ -17,6 +17,7 @@ from IPython.core.error import UsageError
 from linkis_magic.client import LinkisClient
 from linkis_magic.errors import (
     InvalidCodeError,
+    JobFailed,
     LinkisAuthError,
     LinkisConnectionError,
     LinkisRequestError,
@@ -223,3 +224,62 @@ def test_an_unknown_database_or_table_is_one_line_naming_it(shell, line, message
     with pytest.raises(UsageError) as info:
         shell.run_line_magic("linkis", line)
     assert str(info.value).startswith(message) and "\n" not in str(info.value)
+
+
+@pytest.fixture(scope="module")
+def two_results(local_linkis: LocalLinkis) -> int:
+    with LinkisClient(local_linkis.url, user=local_linkis.user, token=local_linkis.token) as made:
+        return made.run("select 1 as a; select 2 as b", engine="hive").task_id
+
+
+@pytest.mark.parametrize("target, force, message", [
+    ("out.pdf", "", "cannot write 'out.pdf': the extension must be one of .csv, .tsv, .xlsx, .parquet, .jsonl"),
+    ("exists.csv", "", "exists; use --force"),
+    ("missing/out.csv", "", "cannot write .*: no directory"),
+])
+def test_a_download_target_that_cannot_be_written_is_one_line(shell, two_results, tmp_path, target, force, message):
+    folder = tmp_path / "out"
+    folder.mkdir()
+    (folder / "exists.csv").write_text("mine")
+    with pytest.raises(UsageError, match=message) as info:
+        shell.run_line_magic("linkis", f"download {two_results} {folder / target} {force}")
+    assert "\n" not in str(info.value)
+    assert (folder / "exists.csv").read_text() == "mine"
+    assert [p.name for p in folder.iterdir()] == ["exists.csv"]  # nothing half-written
+
+
+def test_a_download_into_a_directory_that_refuses_leaves_nothing(shell, two_results):
+    with pytest.raises(UsageError, match="/proc") as info:  # not writable, even as root
+        shell.run_line_magic("linkis", f"download {two_results} /proc/linkis-out.csv")
+    assert "\n" not in str(info.value)
+    assert not [p for p in Path("/proc").iterdir() if p.name.startswith(".linkis-out")]
+
+
+@pytest.mark.parametrize("line, message", [
+    ("download {task} {dir}/out.csv --result 2", "task .* has 2 result set\\(s\\): --result 2 is out of range"),
+    ("download {task} {dir}/out.csv --result all", "several result sets go to .xlsx only"),
+    ("download {task}", "usage: %linkis download TASK PATH"),
+    ("download x {dir}/out.csv", "usage: %linkis download TASK PATH"),
+])
+def test_download_refuses_a_bad_choice_of_result(shell, two_results, tmp_path, line, message):
+    folder = tmp_path / "out"
+    folder.mkdir()
+    with pytest.raises(UsageError, match=message):
+        shell.run_line_magic("linkis", line.format(task=two_results, dir=folder))
+    assert list(folder.iterdir()) == []
+
+
+def test_a_failed_task_has_nothing_to_download(shell, client: LinkisClient, tmp_path):
+    failed = Job.submit(client, "select * from no_such_table_for_download", engine="hive")
+    with pytest.raises(JobFailed):
+        failed.wait()
+    with pytest.raises(UsageError, match=f"task {failed.task_id} is Failed: only a job that succeeded"):
+        shell.run_line_magic("linkis", f"download {failed.task_id} {tmp_path}/out.csv")
+
+
+def test_a_cell_with_a_bad_target_sends_nothing(shell, local_linkis: LocalLinkis, tmp_path):
+    (tmp_path / "taken.parquet").write_text("mine")
+    since = local_linkis.mark()
+    with pytest.raises(UsageError, match="exists; use --force"):
+        shell.run_cell_magic("linkis", f"hive --to {tmp_path / 'taken.parquet'}", "select 1")
+    assert count(local_linkis, "/entrance/submit", since) == 0
