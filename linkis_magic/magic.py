@@ -87,6 +87,7 @@ class CellRequest:
     creator: str | None = None
     to: str | None = None
     force: bool = False
+    vars_name: str | None = None
 
     def flags(self) -> dict[str, Any]:
         """The settings this cell overrides (the highest settings layer)."""
@@ -140,6 +141,8 @@ class LinkisMagics(Magics):
     @argument("--limit", type=int, metavar="N", help="Fetch at most N rows of the result.")
     @argument("--var", action="append", default=[], metavar="NAME=VALUE",
               help="Linkis variable ${NAME} (repeatable).")
+    @argument("--vars", metavar="NAME", help="A dict in the notebook whose items are Linkis variables "
+                                             "(str, int, float, date or datetime values).")
     @argument("--conf", action="append", default=[], metavar="KEY=VALUE",
               help="Engine startup configuration (repeatable).")
     @argument("--runtime-conf", action="append", default=[], metavar="KEY=VALUE",
@@ -175,6 +178,9 @@ class LinkisMagics(Magics):
         from linkis_magic.job import Job  # lazily: loading the extension must stay light
 
         request = parse_cell(line, cell)
+        if request.vars_name is not None:
+            request = dataclasses.replace(request, variables={
+                **variables_from(self.shell.user_ns, request.vars_name), **request.variables})
         if request.to is not None:
             _check_download_target(request.to, request.force)  # before anything is sent
         settings = self._settings(request.flags())
@@ -326,8 +332,31 @@ def parse_cell(line: str, cell: str) -> CellRequest:
         variables=parse_pairs(args.var, "--var"), startup=parse_pairs(args.conf, "--conf"),
         runtime=parse_pairs(args.runtime_conf, "--runtime-conf"), timeout=args.timeout,
         run_type=args.run_type, progress=args.progress, quiet=args.quiet, creator=args.creator,
-        to=args.to, force=args.force,
+        to=args.to, force=args.force, vars_name=args.vars,
     )
+
+
+def variables_from(namespace: dict, name: str) -> dict[str, str]:
+    """``--vars NAME``: the dict ``NAME`` of the notebook as Linkis variables, each value as the
+    text Linkis substitutes for ``${key}``; anything else is a one-line usage error."""
+    import datetime
+    import numbers
+
+    if name not in namespace:
+        raise UsageError(f"--vars {name}: no variable {name!r} in the notebook")
+    values = namespace[name]
+    if not isinstance(values, dict):
+        raise UsageError(f"--vars {name}: needs a dict of variables, not a {type(values).__name__}")
+    found = {}
+    for key, value in values.items():
+        if not (isinstance(key, str) and key.isidentifier()):
+            raise UsageError(f"--vars {name}: the key {key!r} is not a variable name")
+        if isinstance(value, bool) or not isinstance(value, (str, numbers.Integral, numbers.Real, datetime.date)):
+            raise UsageError(f"--vars {name}: {key} is a {type(value).__name__}; values must be str, int, float, "
+                             "date or datetime")
+        found[key] = value.isoformat(sep=" ") if isinstance(value, datetime.datetime) else (
+            value.isoformat() if isinstance(value, datetime.date) else str(value))
+    return found
 
 
 def _check_download_target(path: str, force: bool, several: bool = False) -> None:
