@@ -528,6 +528,21 @@ class LinkisClient:
         parse = _decode if decode is None else (lambda content: decode(content, _decode))
         return _displayable(self._call("GET", "/filesystem/openFile", params=params, decode=parse), path)
 
+    def user_root(self, path_type: str = "hdfs") -> str:
+        """The caller's workspace root from ``/filesystem/getUserRootPath`` (§15.3): ``hdfs`` (where
+        Hive's ``LOAD DATA`` reads) or ``file``."""
+        data = self._call("GET", "/filesystem/getUserRootPath", params={"pathType": path_type})
+        root = data.get("userHDFSRootPath" if path_type == "hdfs" else "userLocalRootPath")
+        if not root:
+            raise LinkisProtocolError(f"getUserRootPath gave no {path_type} root: {_excerpt(data)}")
+        return str(root)
+
+    def upload(self, directory: str, name: str, content: Any) -> None:
+        """``/filesystem/upload`` (§15.3): ``content`` (bytes or a binary file) as ``<directory>/<name>``,
+        replacing a file of that name."""
+        self._call("POST", "/filesystem/upload", data={"path": directory},
+                   files={"file": (name, content, "application/octet-stream")})
+
     def download(self, endpoint: str, params: Mapping[str, Any]) -> Iterator[bytes]:
         """The body of a download, ``/filesystem/resultsetToExcel`` or ``resultsetsToExcel``
         (§8.3), streamed in chunks. Linkis answers its errors with HTTP 200 ``text/plain``

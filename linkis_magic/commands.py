@@ -149,6 +149,37 @@ def _download(magics: LinkisMagics, rest: str) -> None:
     download_to(chosen, path, force=force)
 
 
+def _upload(magics: LinkisMagics, rest: str) -> None:
+    from linkis_magic import upload
+
+    usage = "upload DF [DATABASE.]TABLE [--mode create|overwrite|append]"
+    words = rest.split()
+    mode = "create"
+    if "--mode" in words:
+        at = words.index("--mode")
+        if at + 1 >= len(words):
+            raise UsageError(f"usage: %linkis {usage}")
+        mode = words[at + 1]
+        del words[at:at + 2]
+    if len(words) != 2:
+        raise UsageError(f"usage: %linkis {usage}")
+    name, table = words
+    if name not in magics.shell.user_ns:
+        raise UsageError(f"no variable {name!r} in the notebook; usage: %linkis {usage}")
+    frame = magics.shell.user_ns[name]
+    try:
+        upload.check(frame, table, mode)  # before anything is sent
+    except (TypeError, ValueError) as error:
+        raise UsageError(str(error)) from None
+    view.show_text(f"uploading {len(frame):,} rows × {len(frame.columns)} columns to {table} ...")
+    try:
+        job = upload.upload_frame(magics.client(), frame, table, mode=mode, creator=magics.settings().creator)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    view.show_text(f"{table}: {len(frame):,} rows loaded by task {job.task_id} ({mode})")
+    magics.catalog_changed()
+
+
 # -- the catalog -------------------------------------------------------------------------------
 
 def _catalog_call(ask: Callable[[], Any]) -> Any:
@@ -257,6 +288,8 @@ SUBCOMMANDS: dict[str, Subcommand] = {
                          _result),
     "download": Subcommand("download TASK PATH [--result N|all] [--force]",
                            "write a result set, whole, to .csv .tsv .xlsx .parquet or .jsonl", _download),
+    "upload": Subcommand("upload DF [DATABASE.]TABLE [--mode create|overwrite|append]",
+                         "make a Hive table of a DataFrame of the notebook", _upload),
     "databases": Subcommand("databases", "the databases of the metastore, as a DataFrame", _databases),
     "tables": Subcommand("tables [DATABASE] [--like PATTERN]", "tables of a database (default: default)",
                          _tables),

@@ -197,8 +197,8 @@ class LinkisMagics(Magics):
         try:
             frame = finish(job, live, timeout=settings.timeout, limit=settings.limit)
         finally:
-            if self._catalog is not None and _DDL.search(cell):
-                self._catalog.forget()  # the tables completion knows may have changed
+            if _DDL.search(cell):
+                self.catalog_changed()  # the tables completion knows may have changed
         if request.output:
             self.shell.user_ns[request.output] = frame
         if request.to is not None and job.results:
@@ -241,6 +241,11 @@ class LinkisMagics(Magics):
 
             self._catalog = Catalog(client, run_sql=self._hive_rows)
         return self._catalog
+
+    def catalog_changed(self) -> None:
+        """Tables were made or dropped: what the catalog knows is asked again."""
+        if self._catalog is not None:
+            self._catalog.forget()
 
     def _completion_catalog(self) -> Catalog | None:
         """The catalog of the connection a cell or command already made, or None: completion

@@ -492,6 +492,28 @@ class FilesystemRoutes:
         return Response(body, media_type=export.XLSX_CONTENT_TYPE,
                         headers={"Content-Disposition": f"attachment;filename={name}.xlsx"})
 
+    async def user_root_path(self, request: Request, user: str) -> Response:
+        """``getUserRootPath``: the caller's workspace root. This gateway has no HDFS, so
+        ``pathType=hdfs`` gets the same local workspace under the key Linkis uses for HDFS."""
+        root = await run_in_threadpool(self.files.workspace, user)
+        key = {"hdfs": "userHDFSRootPath", "s3": "userS3RootPath"}.get(
+            request.query_params.get("pathType", ""), "userLocalRootPath")
+        return envelope(api_method(request), {key: root})
+
+    async def upload(self, request: Request, user: str) -> Response:
+        """``upload``: multipart ``path`` (a directory) and ``file`` parts, each written as
+        ``<path>/<its file name>`` (§15.3)."""
+        form = await request.form()
+        directory = str(form.get("path") or "")
+        if not directory:
+            raise results.FileError(80004, "The path:null is empty(路径:null 为空)!")
+        for part in form.getlist("file"):
+            if isinstance(part, str):
+                continue
+            data = await part.read()
+            await run_in_threadpool(self.files.save_upload, user, directory, part.filename or "", data)
+        return envelope(api_method(request), {})
+
     @staticmethod
     def _check_table(result: results.ResultFile) -> None:
         if result.kind != RESULT_TABLE:
@@ -565,6 +587,8 @@ def build_app(gateway: Gateway) -> Starlette:
         route("/filesystem/openLog", wrap(files.open_log)),
         route("/filesystem/resultsetToExcel", wrap(files.export)),
         route("/filesystem/resultsetsToExcel", wrap(files.export_all)),
+        route("/filesystem/getUserRootPath", wrap(files.user_root_path)),
+        route("/filesystem/upload", wrap(files.upload), ["POST"]),
         route("/datasource/dbs", wrap(datasource.dbs)),
         route("/datasource/tables", wrap(datasource.tables)),
         route("/datasource/columns", wrap(datasource.columns)),

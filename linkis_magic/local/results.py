@@ -442,6 +442,21 @@ class UserFiles:
             raise FileError(80013, f"File: {path_text} does not exist(文件:{path_text}不存在)")
         return ResultFile(path)
 
+    def workspace(self, user: str) -> str:
+        """The user's workspace root as ``getUserRootPath`` gives it (made if missing, §15.3)."""
+        root = self._user_root(user) / WORKSPACE
+        root.mkdir(parents=True, exist_ok=True)
+        return path_uri(root) + "/"
+
+    def save_upload(self, user: str, directory: str, name: str, data: bytes) -> None:
+        """``upload``: ``data`` as ``<directory>/<name>``, replacing a file of that name (§15.3)."""
+        folder = self.local_path(user, directory)
+        if "/" in name or "\\" in name or name in ("", ".", ".."):
+            raise FileError(80028, "The path exist special char,only support numbers, uppercase letters, "
+                                   "underscores, Chinese(路径存在特殊字符,只支持数字,字母大小写,下划线,中文)")
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(data)
+
     def results_in(self, user: str, path_text: str) -> list[ResultFile]:
         """The result sets of a result directory in ``_N`` order; 80029 when it holds none (§8.3)."""
         directory = self.local_path(user, path_text)

@@ -283,3 +283,30 @@ def test_a_cell_with_a_bad_target_sends_nothing(shell, local_linkis: LocalLinkis
     with pytest.raises(UsageError, match="exists; use --force"):
         shell.run_cell_magic("linkis", f"hive --to {tmp_path / 'taken.parquet'}", "select 1")
     assert count(local_linkis, "/entrance/submit", since) == 0
+
+
+@pytest.mark.parametrize("setup, line, message", [
+    ({"rows": [1, 2]}, "upload rows t", "only a pandas DataFrame can be uploaded, not a list"),
+    ({}, "upload missing_frame t", "no variable 'missing_frame' in the notebook"),
+    ({"df": "frame"}, "upload df", "usage: %linkis upload DF"),
+    ({"df": "frame"}, "upload df a.b.c", "not a table name: 'a.b.c'"),
+    ({"df": "frame"}, "upload df t --mode merge", "unknown mode 'merge'"),
+])
+def test_upload_refuses_what_it_cannot_load_before_sending(shell, local_linkis: LocalLinkis, setup, line, message):
+    import pandas as pd
+
+    shell.user_ns.update({key: pd.DataFrame({"a": [1]}) if value == "frame" else value for key, value in setup.items()})
+    since = local_linkis.mark()
+    with pytest.raises(UsageError) as info:
+        shell.run_line_magic("linkis", line)
+    assert message in str(info.value) and "\n" not in str(info.value)
+    assert local_linkis.requests_since(since) == []
+
+
+def test_upload_from_the_notebook_then_query(shell):
+    import pandas as pd
+
+    shell.user_ns["prices"] = pd.DataFrame({"item": ["tea", "cake"], "price": [4.5, 3.0]})
+    shell.run_line_magic("linkis", "upload prices notebook_prices --mode overwrite")
+    back = shell.run_cell_magic("linkis", "hive --quiet", "select * from notebook_prices order by item")
+    assert back.to_dict("list") == {"item": ["cake", "tea"], "price": [3.0, 4.5]}

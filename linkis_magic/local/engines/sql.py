@@ -53,7 +53,11 @@ class SqlEngine(Engine):
         try:
             for index, statement in enumerate(statements):
                 _raise_if_cancelled(ctx)
-                _run_statement(ctx, cursor, index, len(statements), translate(statement, dialect))
+                try:
+                    translation = translate(statement, dialect)
+                except TranslationError as e:
+                    raise EngineError(str(e)) from e
+                _run_statement(ctx, cursor, index, len(statements), translation)
         finally:
             self._close_cursor(ctx.task_id, cursor)
         ctx.set_progress(1.0, [_stage(len(statements), len(statements), running=0)])

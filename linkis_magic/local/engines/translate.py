@@ -168,6 +168,8 @@ def _translate_tree(statement: str, tree: exp.Expression) -> Translation:
     """Dispatch on the parsed statement's kind."""
     if isinstance(tree, exp.Insert) and (tree.args.get("overwrite") or _partition_of(tree)):
         return Translation(statement, sql=rewrite_insert(tree))
+    if isinstance(tree, exp.LoadData):
+        return Translation(statement, sql=rewrite_load_data(tree))
     if isinstance(tree, exp.Describe):
         table = _generate(tree.this)[0]
         sql = (
@@ -204,6 +206,23 @@ def strip_storage_clauses(create: exp.Create) -> exp.Create:
             schema.expressions.extend(c for c in prop.this.expressions if isinstance(c, exp.ColumnDef))
     create.set("properties", None)
     return create
+
+
+def rewrite_load_data(load: exp.LoadData) -> tuple[str, ...]:
+    """Hive's ``LOAD DATA [LOCAL] INPATH 'file' [OVERWRITE] INTO TABLE t`` for a parquet file (what
+    ``upload_frame`` writes): its rows are inserted by column name (after the table's rows are
+    deleted, with ``OVERWRITE``). Hive moves the file into the table; here it stays where it is.
+    A ``PARTITION`` clause is refused: the local engines load whole tables only."""
+    if load.args.get("partition") is not None:
+        raise TranslationError("LOAD DATA ... PARTITION is not supported by the local gateway's SQL engine")
+    source = str(load.args["inpath"].this)
+    path = source.removeprefix("file://") if source.startswith("file://") else source
+    if not path.lower().endswith(".parquet"):
+        raise TranslationError(f"LOAD DATA: the local gateway's SQL engine loads parquet files only, not {source}")
+    table = _generate(_map_default_database(load.this))[0]
+    quoted = path.replace("'", "''")
+    insert = f"INSERT INTO {table} BY NAME SELECT * FROM read_parquet('{quoted}')"
+    return (f"DELETE FROM {table}", insert) if load.args.get("overwrite") else (insert,)
 
 
 def rewrite_insert(insert: exp.Insert) -> tuple[str, ...]:

@@ -1,0 +1,139 @@
+"""A pandas DataFrame to a Hive table through Linkis: the rows go to the user's workspace as a
+parquet file (``/filesystem/upload``, the HDFS root from ``getUserRootPath``, docs/protocol.md
+§15.3), then one Hive job creates the table (``STORED AS PARQUET``) and loads the file
+(``LOAD DATA INPATH``), which moves it into the table.
+
+Column types follow pandas: integers ``bigint``, floats ``double``, booleans ``boolean``,
+datetimes ``timestamp``, dates ``date``, text ``string``; other values (decimals, mixed
+objects) are written as their text in a ``string`` column. Missing values are NULL.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from linkis_magic.catalog import split_name
+from linkis_magic.errors import LinkisRequestError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from linkis_magic.client import LinkisClient
+    from linkis_magic.job import Job
+
+MODES = ("create", "overwrite", "append")
+_COLUMN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def hive_types(frame: pd.DataFrame) -> dict[str, str]:
+    """Each column's Hive type (see the module text)."""
+    import pandas as pd
+
+    types = {}
+    for name, column in frame.items():
+        dtype = column.dtype
+        if pd.api.types.is_bool_dtype(dtype):
+            types[name] = "boolean"
+        elif pd.api.types.is_integer_dtype(dtype):
+            types[name] = "bigint"
+        elif pd.api.types.is_float_dtype(dtype):
+            types[name] = "double"
+        elif pd.api.types.is_datetime64_any_dtype(dtype):
+            types[name] = "timestamp"
+        elif pd.api.types.infer_dtype(column, skipna=True) == "date":
+            types[name] = "date"
+        else:
+            types[name] = "string"
+    return types
+
+
+def _parquet_ready(frame: pd.DataFrame, types: dict[str, str]) -> Any:
+    """The frame as an Arrow table whose column types match ``types``."""
+    import pyarrow as pa
+
+    arrays, fields = [], []
+    for name, column in frame.items():
+        kind = types[name]
+        if kind == "string":
+            values = [None if _missing(v) else str(v) for v in column.tolist()]
+            array = pa.array(values, type=pa.string())
+        elif kind == "timestamp":
+            array = pa.array(column.dt.tz_localize(None) if column.dt.tz else column, type=pa.timestamp("us"))
+        elif kind == "date":
+            array = pa.array([None if _missing(v) else v for v in column.tolist()], type=pa.date32())
+        else:
+            array = pa.array(column, from_pandas=True, type={"bigint": pa.int64(), "double": pa.float64(),
+                                                             "boolean": pa.bool_()}[kind])
+        arrays.append(array)
+        fields.append(pa.field(str(name), array.type))
+    return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
+
+
+def _missing(value: Any) -> bool:
+    import pandas as pd
+
+    return value is None or (not isinstance(value, (list, dict)) and bool(pd.isna(value)))
+
+
+def check(frame: Any, table: str, mode: str) -> tuple[str, str]:
+    """What can be refused before anything is sent: not a DataFrame, a bad table or column name,
+    an unknown mode. Returns ``(database, table)``."""
+    import pandas as pd
+
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"only a pandas DataFrame can be uploaded, not a {type(frame).__name__}")
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
+    database, name = split_name(table)
+    bad = [str(column) for column in frame.columns if not _COLUMN.match(str(column))]
+    if bad:
+        raise ValueError(f"column names must be letters, digits and _ for Hive: {', '.join(map(repr, bad))}")
+    if len(set(map(str.lower, map(str, frame.columns)))) != len(frame.columns):
+        raise ValueError("column names must differ other than in case (Hive ignores case)")
+    return database, name
+
+
+def upload_frame(client: LinkisClient, frame: pd.DataFrame, table: str, *, mode: str = "create",
+                 creator: str | None = None) -> Job:
+    """Make ``table`` (``db.t`` or ``t`` in ``default``) hold ``frame``'s rows; returns the Hive job.
+
+    ``mode``: ``create`` (the table must not exist), ``overwrite`` (replace table and rows) or
+    ``append`` (add rows to a table with the same columns; made if missing).
+    """
+    database, name = check(frame, table, mode)
+    types = hive_types(frame)
+    existing = client.columns(database, name)
+    if existing and mode == "create":
+        raise ValueError(f"{database}.{name} exists: use mode overwrite or append")
+    if existing and mode == "append":
+        theirs = [(c["columnName"].lower(), c.get("columnType", "").lower()) for c in existing]
+        ours = [(str(column).lower(), kind) for column, kind in types.items()]
+        if [n for n, _ in theirs] != [n for n, _ in ours]:
+            raise ValueError(f"{database}.{name} has columns ({', '.join(n for n, _ in theirs)}), the DataFrame "
+                             f"({', '.join(n for n, _ in ours)}): append needs the same columns in the same order")
+    import pyarrow.parquet as pq
+
+    file_name = f"linkis_magic_upload_{uuid.uuid4().hex}.parquet"
+    with tempfile.TemporaryFile() as handle:
+        pq.write_table(_parquet_ready(frame, types), handle)
+        handle.seek(0)
+        root = _workspace(client)
+        client.upload(root, file_name, handle)
+    target = f"`{database}`.`{name}`"
+    columns = ", ".join(f"`{column}` {kind}" for column, kind in types.items())
+    statements = [f"DROP TABLE IF EXISTS {target}"] if mode == "overwrite" else []
+    statements += [f"CREATE TABLE IF NOT EXISTS {target} ({columns}) STORED AS PARQUET",
+                   f"LOAD DATA INPATH '{root.rstrip('/')}/{file_name}' INTO TABLE {target}"]
+    options = {"creator": creator} if creator else {}
+    return client.run(";\n".join(statements), engine="hive", **options)
+
+
+def _workspace(client: LinkisClient) -> str:
+    """Where Hive can read the file: the HDFS workspace, or the local one without HDFS."""
+    try:
+        return client.user_root("hdfs")
+    except LinkisRequestError:
+        return client.user_root("file")
