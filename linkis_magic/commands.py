@@ -152,9 +152,17 @@ def _download(magics: LinkisMagics, rest: str) -> None:
 def _upload(magics: LinkisMagics, rest: str) -> None:
     from linkis_magic import upload
 
-    usage = "upload DF [DATABASE.]TABLE [--mode create|overwrite|append]"
+    usage = "upload DF [DATABASE.]TABLE [--mode create|overwrite|append] [--partition KEY=VALUE ...]"
     words = rest.split()
     mode = "create"
+    partition = {}
+    while "--partition" in words:
+        at = words.index("--partition")
+        key, equals, value = (words[at + 1] if at + 1 < len(words) else "").partition("=")
+        if not (key and equals):
+            raise UsageError(f"usage: %linkis {usage}")
+        partition[key] = value
+        del words[at:at + 2]
     if "--mode" in words:
         at = words.index("--mode")
         if at + 1 >= len(words):
@@ -173,7 +181,8 @@ def _upload(magics: LinkisMagics, rest: str) -> None:
         raise UsageError(str(error)) from None
     view.show_text(f"uploading {len(frame):,} rows × {len(frame.columns)} columns to {table} ...")
     try:
-        job = upload.upload_frame(magics.client(), frame, table, mode=mode, creator=magics.settings().creator)
+        job = upload.upload_frame(magics.client(), frame, table, mode=mode, partition=partition,
+                                  creator=magics.settings().creator)
     except ValueError as error:
         raise UsageError(str(error)) from None
     view.show_text(f"{table}: {len(frame):,} rows loaded by task {job.task_id} ({mode})")
@@ -288,7 +297,7 @@ SUBCOMMANDS: dict[str, Subcommand] = {
                          _result),
     "download": Subcommand("download TASK PATH [--result N|all] [--force]",
                            "write a result set, whole, to .csv .tsv .xlsx .parquet or .jsonl", _download),
-    "upload": Subcommand("upload DF [DATABASE.]TABLE [--mode create|overwrite|append]",
+    "upload": Subcommand("upload DF [DATABASE.]TABLE [--mode create|overwrite|append] [--partition K=V]",
                          "make a Hive table of a DataFrame of the notebook", _upload),
     "databases": Subcommand("databases", "the databases of the metastore, as a DataFrame", _databases),
     "tables": Subcommand("tables [DATABASE] [--like PATTERN]", "tables of a database (default: default)",

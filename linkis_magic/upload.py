@@ -97,19 +97,26 @@ def check(frame: Any, table: str, mode: str) -> tuple[str, str]:
 
 
 def upload_frame(client: LinkisClient, frame: pd.DataFrame, table: str, *, mode: str = "create",
-                 creator: str | None = None) -> Job:
+                 partition: dict[str, str] | None = None, creator: str | None = None) -> Job:
     """Make ``table`` (``db.t`` or ``t`` in ``default``) hold ``frame``'s rows; returns the Hive job.
 
-    ``mode``: ``create`` (the table must not exist), ``overwrite`` (replace table and rows) or
-    ``append`` (add rows to a table with the same columns; made if missing).
+    ``mode``: ``create`` (the table must not exist), ``overwrite`` (replace the table, or with
+    ``partition`` that partition's rows) or ``append`` (add rows to a table with the same columns;
+    made if missing). ``partition`` (``{"dt": "2024-05-01"}``) loads the rows into one partition of
+    a table partitioned by those keys (``string`` columns, after the frame's).
     """
     database, name = check(frame, table, mode)
+    partition = dict(partition or {})
+    bad = [key for key in partition if not _COLUMN.match(key) or key.lower() in map(str.lower, map(str, frame.columns))]
+    if bad:
+        raise ValueError(f"partition keys must be names that are not columns of the DataFrame: {', '.join(bad)}")
     types = hive_types(frame)
     existing = client.columns(database, name)
     if existing and mode == "create":
         raise ValueError(f"{database}.{name} exists: use mode overwrite or append")
     if existing and mode == "append":
-        theirs = [(c["columnName"].lower(), c.get("columnType", "").lower()) for c in existing]
+        theirs = [(c["columnName"].lower(), c.get("columnType", "").lower()) for c in existing
+                  if c["columnName"].lower() not in {key.lower() for key in partition}]
         ours = [(str(column).lower(), kind) for column, kind in types.items()]
         if [n for n, _ in theirs] != [n for n, _ in ours]:
             raise ValueError(f"{database}.{name} has columns ({', '.join(n for n, _ in theirs)}), the DataFrame "
@@ -124,11 +131,20 @@ def upload_frame(client: LinkisClient, frame: pd.DataFrame, table: str, *, mode:
         client.upload(root, file_name, handle)
     target = f"`{database}`.`{name}`"
     columns = ", ".join(f"`{column}` {kind}" for column, kind in types.items())
-    statements = [f"DROP TABLE IF EXISTS {target}"] if mode == "overwrite" else []
-    statements += [f"CREATE TABLE IF NOT EXISTS {target} ({columns}) STORED AS PARQUET",
-                   f"LOAD DATA INPATH '{root.rstrip('/')}/{file_name}' INTO TABLE {target}"]
+    partitioned = f" PARTITIONED BY ({', '.join(f'`{key}` string' for key in partition)})" if partition else ""
+    into = f" PARTITION ({', '.join(f'`{key}`={_quote(value)}' for key, value in partition.items())})" \
+        if partition else ""
+    statements = [f"DROP TABLE IF EXISTS {target}"] if mode == "overwrite" and not partition else []
+    overwrite = "OVERWRITE " if partition and mode == "overwrite" else ""
+    statements += [f"CREATE TABLE IF NOT EXISTS {target} ({columns}){partitioned} STORED AS PARQUET",
+                   f"LOAD DATA INPATH '{root.rstrip('/')}/{file_name}' {overwrite}INTO TABLE {target}{into}"]
     options = {"creator": creator} if creator else {}
     return client.run(";\n".join(statements), engine="hive", **options)
+
+
+def _quote(value: Any) -> str:
+    """A Hive string literal."""
+    return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def _workspace(client: LinkisClient) -> str:

@@ -96,3 +96,13 @@ def test_create_of_a_table_that_exists_is_refused(client: LinkisClient, table: s
     upload_frame(client, sample(), table)
     with pytest.raises(ValueError, match="exists: use mode overwrite or append"):
         upload_frame(client, sample(), table)
+
+
+def test_rows_into_partitions_of_a_partitioned_table(client: LinkisClient, table: str):
+    upload_frame(client, pd.DataFrame({"item": ["tea", "cake"]}), table, partition={"dt": "2024-05-01"})
+    upload_frame(client, pd.DataFrame({"item": ["pie"]}), table, mode="append", partition={"dt": "2024-05-02"})
+    upload_frame(client, pd.DataFrame({"item": ["scone"]}), table, mode="overwrite", partition={"dt": "2024-05-01"})
+    rows = query(client, f"select item, dt from {table} order by dt, item")
+    assert rows.values.tolist() == [["scone", "2024-05-01"], ["pie", "2024-05-02"]]
+    with pytest.raises(ValueError, match="partition keys must be names that are not columns"):
+        upload_frame(client, pd.DataFrame({"dt": ["x"]}), table, mode="append", partition={"dt": "y"})

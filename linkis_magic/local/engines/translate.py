@@ -209,20 +209,29 @@ def strip_storage_clauses(create: exp.Create) -> exp.Create:
 
 
 def rewrite_load_data(load: exp.LoadData) -> tuple[str, ...]:
-    """Hive's ``LOAD DATA [LOCAL] INPATH 'file' [OVERWRITE] INTO TABLE t`` for a parquet file (what
-    ``upload_frame`` writes): its rows are inserted by column name (after the table's rows are
-    deleted, with ``OVERWRITE``). Hive moves the file into the table; here it stays where it is.
-    A ``PARTITION`` clause is refused: the local engines load whole tables only."""
-    if load.args.get("partition") is not None:
-        raise TranslationError("LOAD DATA ... PARTITION is not supported by the local gateway's SQL engine")
+    """Hive's ``LOAD DATA [LOCAL] INPATH 'file' [OVERWRITE] INTO TABLE t [PARTITION (k='v', ...)]``
+    for a parquet file (what ``upload_frame`` writes): its rows are inserted by column name, with
+    the static partition values as the trailing columns Hive's ``PARTITIONED BY`` makes here;
+    ``OVERWRITE`` first deletes the table's rows (or the partition's). Hive moves the file into
+    the table; here it stays where it is."""
     source = str(load.args["inpath"].this)
     path = source.removeprefix("file://") if source.startswith("file://") else source
     if not path.lower().endswith(".parquet"):
         raise TranslationError(f"LOAD DATA: the local gateway's SQL engine loads parquet files only, not {source}")
     table = _generate(_map_default_database(load.this))[0]
+    values = {}
+    partition = load.args.get("partition")
+    for condition in partition.expressions if partition is not None else []:
+        if not isinstance(condition, exp.EQ) or not isinstance(condition.expression, exp.Literal):
+            raise TranslationError("LOAD DATA ... PARTITION takes static values only, as key='value'")
+        values[condition.this.name] = _generate(condition.expression)[0]
+    added = "".join(f", {value} AS {_generate(exp.to_identifier(key))[0]}" for key, value in values.items())
     quoted = path.replace("'", "''")
-    insert = f"INSERT INTO {table} BY NAME SELECT * FROM read_parquet('{quoted}')"
-    return (f"DELETE FROM {table}", insert) if load.args.get("overwrite") else (insert,)
+    insert = f"INSERT INTO {table} BY NAME SELECT *{added} FROM read_parquet('{quoted}')"
+    if not load.args.get("overwrite"):
+        return (insert,)
+    where = " AND ".join(f"{_generate(exp.to_identifier(k))[0]} = {v}" for k, v in values.items()) or "TRUE"
+    return (f"DELETE FROM {table} WHERE {where}", insert)
 
 
 def rewrite_insert(insert: exp.Insert) -> tuple[str, ...]:
