@@ -179,13 +179,13 @@ def _upload(magics: LinkisMagics, rest: str) -> None:
         upload.check(frame, table, mode)  # before anything is sent
     except (TypeError, ValueError) as error:
         raise UsageError(str(error)) from None
-    view.show_text(f"uploading {len(frame):,} rows × {len(frame.columns)} columns to {table} ...")
+    progress = view.TransferProgress(table)
     try:
         job = upload.upload_frame(magics.client(), frame, table, mode=mode, partition=partition,
-                                  creator=magics.settings().creator)
+                                  creator=magics.settings().creator, progress=progress.step)
     except ValueError as error:
         raise UsageError(str(error)) from None
-    view.show_text(f"{table}: {len(frame):,} rows loaded by task {job.task_id} ({mode})")
+    progress.done(f"{table}: {len(frame):,} rows × {len(frame.columns)} columns loaded by task {job.task_id} ({mode})")
     magics.catalog_changed()
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import tempfile
 import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from linkis_magic.catalog import split_name
@@ -97,14 +98,17 @@ def check(frame: Any, table: str, mode: str) -> tuple[str, str]:
 
 
 def upload_frame(client: LinkisClient, frame: pd.DataFrame, table: str, *, mode: str = "create",
-                 partition: dict[str, str] | None = None, creator: str | None = None) -> Job:
+                 partition: dict[str, str] | None = None, creator: str | None = None,
+                 progress: Callable[[str], None] | None = None) -> Job:
     """Make ``table`` (``db.t`` or ``t`` in ``default``) hold ``frame``'s rows; returns the Hive job.
 
     ``mode``: ``create`` (the table must not exist), ``overwrite`` (replace the table, or with
     ``partition`` that partition's rows) or ``append`` (add rows to a table with the same columns;
     made if missing). ``partition`` (``{"dt": "2024-05-01"}``) loads the rows into one partition of
-    a table partitioned by those keys (``string`` columns, after the frame's).
+    a table partitioned by those keys (``string`` columns, after the frame's). ``progress`` is
+    told each step as it starts.
     """
+    say = progress or (lambda step: None)
     database, name = check(frame, table, mode)
     partition = dict(partition or {})
     bad = [key for key in partition if not _COLUMN.match(key) or key.lower() in map(str.lower, map(str, frame.columns))]
@@ -125,9 +129,12 @@ def upload_frame(client: LinkisClient, frame: pd.DataFrame, table: str, *, mode:
 
     file_name = f"linkis_magic_upload_{uuid.uuid4().hex}.parquet"
     with tempfile.TemporaryFile() as handle:
+        say(f"writing {len(frame):,} rows as parquet")
         pq.write_table(_parquet_ready(frame, types), handle)
+        size = handle.tell()
         handle.seek(0)
         root = _workspace(client)
+        say(f"uploading {size / 2**20:,.1f} MiB to {root}")
         client.upload(root, file_name, handle)
     target = f"`{database}`.`{name}`"
     columns = ", ".join(f"`{column}` {kind}" for column, kind in types.items())
@@ -139,6 +146,7 @@ def upload_frame(client: LinkisClient, frame: pd.DataFrame, table: str, *, mode:
     statements += [f"CREATE TABLE IF NOT EXISTS {target} ({columns}){partitioned} STORED AS PARQUET",
                    f"LOAD DATA INPATH '{root.rstrip('/')}/{file_name}' {overwrite}INTO TABLE {target}{into}"]
     options = {"creator": creator} if creator else {}
+    say(f"loading into {database}.{name} (a Hive job)")
     return client.run(";\n".join(statements), engine="hive", **options)
 
 

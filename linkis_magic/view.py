@@ -307,7 +307,12 @@ class TransferProgress:
             return
         self._shown_at = now
         counted = "" if rows is None else f"{rows:,} rows, "
-        text = f"writing {self._target}: {counted}{size / 2**20:,.1f} MiB"
+        self.step(f"writing {self._target}: {counted}{size / 2**20:,.1f} MiB")
+
+    def step(self, text: str) -> None:
+        """Show ``text`` as the line's new state (in a kernel)."""
+        if not self._in_kernel:
+            return
         if self._handle is None:
             self._handle = display({"text/plain": text}, raw=True, display_id=True)
         else:

@@ -108,3 +108,17 @@ def test_widget_updates_stream_while_the_cell_runs_and_stay_bounded(kernel):
     assert max(len(json.dumps(m["content"])) for m in updates) < 64_000
     assert "line 3000" in log_values[-1]
     assert kinds.count("comm_close") >= len(opened)  # the live panel is closed at the end
+
+
+def test_a_download_shows_its_progress_then_what_it_wrote(kernel, tmp_path):
+    _, kc = kernel
+    reply = kc.execute_interactive("%%linkis hive --quiet\nselect range as n, 'x' || range as s from range(60000)",
+                                   timeout=TIMEOUT)
+    assert reply["content"]["status"] == "ok"
+    target = tmp_path / "out.parquet"
+    msg_id = kc.execute(f"%linkis download {{_linkis_last.task_id}} {target}")
+    messages = iopub_until_idle(kc, msg_id)
+    shown = [(m["msg_type"], m["content"].get("data", {}).get("text/plain", "")) for m in messages
+             if m["msg_type"] in ("display_data", "update_display_data")]
+    assert shown[0][0] == "display_data" and shown[0][1].startswith(f"writing {target}: ")
+    assert shown[-1] == ("update_display_data", f"wrote {target} (60,000 rows, {target.stat().st_size:,} bytes)")
