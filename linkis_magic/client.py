@@ -489,6 +489,18 @@ class LinkisClient:
         data = self._call("GET", "/jobhistory/list", params=filters)
         return list(data.get("tasks") or []), int(data.get("totalPage") or 0)
 
+    # -- engines (§15.4) -----------------------------------------------------------------------
+
+    def engines(self) -> list[dict]:
+        """The caller's EngineConns from ``/linkisManager/listUserEngines`` (``AMEngineNode``s)."""
+        return list(self._call("GET", "/linkisManager/listUserEngines").get("engines") or [])
+
+    def kill_engine(self, instance: str, application: str = "linkis-cg-engineconn") -> dict:
+        """Stop one EngineConn through ``/linkisManager/killEngineConn``, which checks the owner
+        (never ``rm/enginekill``, which lets anyone kill any engine)."""
+        return self._call("POST", "/linkisManager/killEngineConn",
+                          json={"applicationName": application, "instance": instance})
+
     # -- Hive metadata (§15.1) ----------------------------------------------------------------
 
     def databases(self) -> list[str]:

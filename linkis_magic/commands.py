@@ -189,6 +189,57 @@ def _upload(magics: LinkisMagics, rest: str) -> None:
     magics.catalog_changed()
 
 
+def _engines(magics: LinkisMagics, rest: str) -> pd.DataFrame | None:
+    """``engines`` lists; ``engines kill ID`` or ``engines kill --idle MINUTES`` stops."""
+    import pandas as pd
+
+    usage = "engines [kill ID | kill --idle MINUTES]"
+    client = magics.client()
+    nodes = client.engines()
+    frame = _engine_frame(nodes)
+    words = rest.split()
+    if not words:
+        return frame
+    if words[0] != "kill" or len(words) not in (2, 3) or (len(words) == 3 and words[1] != "--idle"):
+        raise UsageError(f"usage: %linkis {usage}")
+    if len(words) == 3:
+        try:
+            minutes = float(words[2])
+        except ValueError:
+            raise UsageError(f"usage: %linkis {usage}") from None
+        chosen = frame[(frame["status"] == "Unlock") & (frame["idle_minutes"] >= minutes)]["id"].tolist()
+    else:
+        if words[1] not in set(frame["id"]):
+            known = ", ".join(frame["id"]) or "none"
+            raise UsageError(f"no engine {words[1]!r} of yours (your engines: {known})")
+        chosen = [words[1]]
+    for instance in chosen:
+        client.kill_engine(instance)
+    view.show_text(f"stopped {len(chosen)} engine(s)" + (f": {', '.join(chosen)}" if chosen else ""))
+    return pd.DataFrame(columns=frame.columns) if not chosen else frame[frame["id"].isin(chosen)]
+
+
+def _engine_frame(nodes: list[dict]) -> pd.DataFrame:
+    import time
+
+    import pandas as pd
+
+    now = time.time() * 1000
+    rows = []
+    for node in nodes:
+        labels = {label.get("labelKey"): label.get("stringValue") for label in node.get("labels") or []}
+        rows.append({
+            "id": (node.get("serviceInstance") or {}).get("instance"),
+            "engine": labels.get("engineType"),
+            "creator": (labels.get("userCreator") or "-").split("-", 1)[-1],
+            "status": node.get("nodeStatus"),
+            "idle_minutes": round((now - (node.get("updateTime") or now)) / 60000, 1)
+            if node.get("nodeStatus") == "Unlock" else 0.0,
+            "started": pd.to_datetime(node.get("startTime"), unit="ms"),
+        })
+    return pd.DataFrame(rows, columns=["id", "engine", "creator", "status", "idle_minutes", "started"])
+
+
 # -- the catalog -------------------------------------------------------------------------------
 
 def _catalog_call(ask: Callable[[], Any]) -> Any:
@@ -299,6 +350,8 @@ SUBCOMMANDS: dict[str, Subcommand] = {
                            "write a result set, whole, to .csv .tsv .xlsx .parquet or .jsonl", _download),
     "upload": Subcommand("upload DF [DATABASE.]TABLE [--mode create|overwrite|append] [--partition K=V]",
                          "make a Hive table of a DataFrame of the notebook", _upload),
+    "engines": Subcommand("engines [kill ID | kill --idle MINUTES]",
+                          "your engines on the gateway, as a DataFrame; stop one, or the idle ones", _engines),
     "databases": Subcommand("databases", "the databases of the metastore, as a DataFrame", _databases),
     "tables": Subcommand("tables [DATABASE] [--like PATTERN]", "tables of a database (default: default)",
                          _tables),

@@ -34,6 +34,7 @@ from linkis_magic.local.gateway import (
 )
 from linkis_magic.local.history import JobRequest, now_ms, task_vo
 from linkis_magic.local.logs import DEFAULT_LOG_SIZE, openlog_array, to_array
+from linkis_magic.local.manager import ManagerRoutes
 from linkis_magic.local.variables import VariableError, substitute
 from linkis_magic.protocol import (
     API_PREFIX,
@@ -552,7 +553,7 @@ def build_app(gateway: Gateway) -> Starlette:
     """The Starlette application with every route of §3 under ``/api/rest_j/v1``."""
     users, entrance = UserRoutes(gateway), EntranceRoutes(gateway)
     history, files, console = HistoryRoutes(gateway), FilesystemRoutes(gateway), ConsoleRoutes(gateway)
-    datasource = DatasourceRoutes(gateway.entrance)
+    datasource, manager = DatasourceRoutes(gateway.entrance), ManagerRoutes(gateway)
     wrap = gateway.endpoint
     any_method = ["GET", "POST", "PUT", "DELETE"]
 
@@ -595,6 +596,8 @@ def build_app(gateway: Gateway) -> Starlette:
         route("/datasource/partitions", wrap(datasource.partitions)),
         route("/configuration/engineType", wrap(console.engine_types)),
         route("/linkisManager/ecinfo/ecrHistoryList", wrap(console.ecr_history_list)),
+        route("/linkisManager/listUserEngines", wrap(manager.list_user_engines)),
+        route("/linkisManager/killEngineConn", wrap(manager.kill_engine_conn), ["POST"]),
         route("/{rest:path}", wrap(unserved), any_method),
     ])
     app.state.gateway = gateway  # for fault hooks that act on the gateway (expired sessions)

@@ -236,6 +236,11 @@ class Entrance:
         """Everything of ``user`` lives below this directory (the filesystem boundary)."""
         return self._users_dir / user
 
+    @property
+    def engine_pool(self) -> Any:
+        """The pool the jobs' engines come from (the manager's engine endpoints ask it)."""
+        return self._pool
+
     def metastore(self, user: str, database: str | None = None, table: str | None = None) -> list[tuple] | None:
         """``user``'s databases, tables or columns (``EnginePool.metastore``), or None when the
         engines keep no catalog."""
@@ -358,8 +363,13 @@ class Entrance:
         self._watch(job, RUNNING_TIMEOUT, JobStatus.RUNNING)
         try:
             job.engine_instance = self._pool.get(job.engine, job.user, job.creator)
-            if not job.cancelled.is_set():
-                job.engine_instance.execute(job)
+            try:
+                if not job.cancelled.is_set():
+                    job.engine_instance.execute(job)
+            finally:
+                release = getattr(self._pool, "release", None)
+                if release is not None:
+                    release(job.engine_instance)
         except EngineError as error:
             self._fail(job, error.err_code, str(error))
         except Exception as error:  # an engine bug must still end the job, with its reason

@@ -20,7 +20,10 @@ user.
 
 from __future__ import annotations
 
+import itertools
 import threading
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .base import Engine, EngineError, ExecutionContext
@@ -66,6 +69,25 @@ class SparkEngine(Engine):
         return self._python if ctx.run_type == "py" else self._sql
 
 
+@dataclass
+class EngineConn:
+    """One long-lived engine as Linkis's manager lists an EngineConn: its instance name, what it
+    runs, whose it is, since when, when last used, and how many jobs run on it now."""
+
+    instance: str
+    engine: Engine = field(repr=False)
+    engine_type: str  # "python", or "sql" for the one SQL engine a user's SQL engine names share
+    user: str
+    creator: str
+    started_ms: int
+    used_ms: int
+    running: int = 0
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
 class EnginePool:
     """Hands out engine instances, creating each on first use; ``close`` stops them all."""
 
@@ -75,6 +97,8 @@ class EnginePool:
         self._lock = threading.Lock()
         self._sql: dict[str, SqlEngine] = {}
         self._engines: dict[tuple[str, ...], Engine] = {}
+        self._conns: dict[int, EngineConn] = {}  # by id() of the engine
+        self._numbers = itertools.count(1)
         self._closed = False
 
     def get(self, engine: str, user: str, creator: str) -> Engine:
@@ -85,11 +109,45 @@ class EnginePool:
             if self._closed:
                 raise EngineError("The engine pool is closed")
             if engine in _SQL_ONLY_ENGINES:
-                return self._sql_engine(user)
-            key = (engine, user, creator) if engine in ("spark", "python") else (engine, user)
-            if key not in self._engines:
-                self._engines[key] = self._create(engine, user)
-            return self._engines[key]
+                instance = self._sql_engine(user)
+            else:
+                key = (engine, user, creator) if engine in ("spark", "python") else (engine, user)
+                if key not in self._engines:
+                    self._engines[key] = self._create(engine, user)
+                    self._register(self._engines[key], engine, user, creator)
+                instance = self._engines[key]
+            conn = self._conns[id(instance)]
+            conn.used_ms, conn.running = _now_ms(), conn.running + 1
+            return instance
+
+    def release(self, engine: Engine) -> None:
+        """A job that ``get`` handed ``engine`` to has ended on it."""
+        with self._lock:
+            conn = self._conns.get(id(engine))
+            if conn is not None:
+                conn.running, conn.used_ms = max(conn.running - 1, 0), _now_ms()
+
+    def engine_conns(self, user: str | None = None) -> list[EngineConn]:
+        """The live engines (of ``user``), oldest first."""
+        with self._lock:
+            return [c for c in self._conns.values() if user is None or c.user == user]
+
+    def kill(self, instance: str) -> EngineConn | None:
+        """Stop the engine named ``instance`` (its jobs fail); the next job gets a new one."""
+        with self._lock:
+            conn = next((c for c in self._conns.values() if c.instance == instance), None)
+            if conn is None:
+                return None
+            del self._conns[id(conn.engine)]
+            self._engines = {k: e for k, e in self._engines.items() if e is not conn.engine}
+            self._sql = {u: e for u, e in self._sql.items() if e is not conn.engine}
+        conn.engine.close()
+        return conn
+
+    def _register(self, engine: Engine, engine_type: str, user: str, creator: str) -> None:
+        now = _now_ms()
+        self._conns[id(engine)] = EngineConn(f"127.0.0.1:{next(self._numbers) + 20000}", engine, engine_type, user,
+                                             creator, now, now)
 
     def metastore(self, user: str, user_dir: Path, database: str | None = None,
                   table: str | None = None) -> list[tuple]:
@@ -106,7 +164,7 @@ class EnginePool:
         with self._lock:
             self._closed = True
             engines: list[Engine] = [*self._engines.values(), *self._sql.values()]
-            self._engines, self._sql = {}, {}
+            self._engines, self._sql, self._conns = {}, {}, {}
         for engine in engines:
             engine.close()
 
@@ -114,6 +172,7 @@ class EnginePool:
         """The user's one SQL engine (called with the lock held)."""
         if user not in self._sql:
             self._sql[user] = SqlEngine()
+            self._register(self._sql[user], "sql", user, "*")
         return self._sql[user]
 
     def _create(self, engine: str, user: str) -> Engine:
