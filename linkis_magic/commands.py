@@ -106,6 +106,24 @@ def _connect(magics: LinkisMagics, rest: str) -> None:
     view.show_text(f"linkis-magic: cells now run on {where}{who}")
 
 
+def _attach_live(magics: LinkisMagics, rest: str) -> pd.DataFrame | None:
+    """``attach TASK``: the job's live view rebuilt (after a kernel restart, or from another
+    notebook), its log from the start, then live, ending as a cell does."""
+    from linkis_magic.errors import LinkisRequestError
+    from linkis_magic.magic import finish, follow
+
+    task_id = _task_id(rest, "attach TASK")
+    try:
+        job = _attach(magics, rest, "attach TASK")
+    except LinkisRequestError as error:
+        raise UsageError(f"cannot attach to task {task_id}: {error}") from None
+    magics.shell.user_ns["_linkis_last"] = job
+    settings = magics.settings()
+    live = view.make_view(view.choose_mode(settings.progress, magics._has_kernel()), log_lines=settings.log_lines)
+    follow(job)
+    return finish(job, live, timeout=None, limit=settings.limit)
+
+
 def _download(magics: LinkisMagics, rest: str) -> None:
     import shlex
 
@@ -346,6 +364,8 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "kill": Subcommand("kill TASK", "kill a task and wait for it to stop", _kill),
     "result": Subcommand("result [TASK]", "result sets of a task (default: the last cell)",
                          _result),
+    "attach": Subcommand("attach TASK", "follow a task live again (after a restart): its log, state, result",
+                         _attach_live),
     "download": Subcommand("download TASK PATH [--result N|all] [--force]",
                            "write a result set, whole, to .csv .tsv .xlsx .parquet or .jsonl", _download),
     "upload": Subcommand("upload DF [DATABASE.]TABLE [--mode create|overwrite|append] [--partition K=V]",

@@ -398,6 +398,13 @@ def parse_pairs(items: Sequence[str], option: str) -> dict[str, str]:
     return pairs
 
 
+def follow(job: Job) -> None:
+    """A job this kernel did not submit but now waits for: killed, like its own, if the kernel
+    leaves while it runs."""
+    if not job.status.is_terminal:
+        _RUNNING.add(job)
+
+
 def finish(job: Job, live: view.JobView, *, timeout: float | None, limit: int | None) -> pd.DataFrame | None:
     """Wait with the live view and fetch the last table; the view ends in a summary whatever
     happens, and failures propagate (the cell must end in error so Run All stops)."""

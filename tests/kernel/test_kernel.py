@@ -122,3 +122,36 @@ def test_a_download_shows_its_progress_then_what_it_wrote(kernel, tmp_path):
              if m["msg_type"] in ("display_data", "update_display_data")]
     assert shown[0][0] == "display_data" and shown[0][1].startswith(f"writing {target}: ")
     assert shown[-1] == ("update_display_data", f"wrote {target} (60,000 rows, {target.stat().st_size:,} bytes)")
+
+
+def test_attach_after_a_kernel_restart_shows_the_earlier_log_once_then_the_rest_live(kernel, client):
+    km, kc = kernel
+    job = client.submit({"executionContent": {"runType": "shell", "code": (
+        "for i in 1 2 3; do echo early-$i; done; sleep 2; for i in 1 2 3; do echo late-$i; done")},
+        "labels": {"engineType": "shell-1", "userCreator": f"{client.user}-LINKISMAGIC"}})
+    wait_for(lambda: "early-3" in client.log(job["execID"])["log"][3], 30, what="the early lines")
+    km.restart_kernel(now=True)
+    kc.wait_for_ready(timeout=TIMEOUT)
+    assert kc.execute_interactive("%load_ext linkis_magic\n%config LinkisMagics.progress = 'text'",
+                                  timeout=TIMEOUT)["content"]["status"] == "ok"
+    shown: list[str] = []
+
+    def keep(msg: dict) -> None:
+        if msg["msg_type"] == "stream":
+            shown.append(msg["content"]["text"])
+
+    reply = kc.execute_interactive(f"%linkis attach {job['taskID']}", timeout=TIMEOUT, output_hook=keep)
+    assert reply["content"]["status"] == "ok"
+    text = "".join(shown)
+    log_lines = [line for line in text.splitlines() if " INFO early-" in line or " INFO late-" in line]
+    assert [line.rsplit(" ", 1)[-1] for line in log_lines] == [f"early-{i}" for i in (1, 2, 3)] + [
+        f"late-{i}" for i in (1, 2, 3)]
+    assert f"[linkis] task {job['taskID']} Succeed" in text
+
+
+def test_attach_to_an_unknown_task_is_one_line(kernel):
+    _, kc = kernel
+    shown: list[dict] = []
+    reply = kc.execute_interactive("%linkis attach 987654321", timeout=TIMEOUT, output_hook=shown.append)
+    assert reply["content"]["status"] == "error" and reply["content"]["ename"] == "UsageError"
+    assert reply["content"]["evalue"].startswith("cannot attach to task 987654321: The corresponding job was not found")
