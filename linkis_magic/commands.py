@@ -106,6 +106,18 @@ def _connect(magics: LinkisMagics, rest: str) -> None:
     view.show_text(f"linkis-magic: cells now run on {where}{who}")
 
 
+def _take_option(words: list[str], flag: str, usage: str) -> str | None:
+    """Remove ``flag VALUE`` from ``words`` and return the value; None if the flag is absent."""
+    if flag not in words:
+        return None
+    at = words.index(flag)
+    if at + 1 >= len(words):
+        raise UsageError(f"usage: %linkis {usage}")
+    value = words[at + 1]
+    del words[at:at + 2]
+    return value
+
+
 def _attach_live(magics: LinkisMagics, rest: str) -> pd.DataFrame | None:
     """``attach TASK``: the job's live view rebuilt (after a kernel restart, or from another
     notebook), its log from the start, then live, ending as a cell does."""
@@ -127,7 +139,7 @@ def _attach_live(magics: LinkisMagics, rest: str) -> pd.DataFrame | None:
 def _download(magics: LinkisMagics, rest: str) -> None:
     import shlex
 
-    from linkis_magic.magic import download_to
+    from linkis_magic.magic import check_download_target, download_to
 
     usage = "download TASK PATH [--result N|all] [--force]"
     try:
@@ -136,23 +148,12 @@ def _download(magics: LinkisMagics, rest: str) -> None:
         raise UsageError(f"usage: %linkis {usage}") from None
     force = "--force" in words
     words = [word for word in words if word != "--force"]
-    which = "0"
-    if "--result" in words:
-        at = words.index("--result")
-        if at + 1 >= len(words):
-            raise UsageError(f"usage: %linkis {usage}")
-        which = words[at + 1]
-        del words[at:at + 2]
+    which = _take_option(words, "--result", usage) or "0"
     if len(words) != 2 or not (which == "all" or which.isascii() and which.isdigit()):
         raise UsageError(f"usage: %linkis {usage}")
     task, path = words
     if which == "all":
-        from linkis_magic.download import check_target
-
-        try:
-            check_target(path, force=force, several=True)  # before anything is asked
-        except (ValueError, OSError) as error:
-            raise UsageError(str(error)) from None
+        check_download_target(path, force, several=True)  # before anything is asked
     job = _attach(magics, task, usage)
     if job.status.value != "Succeed":
         raise UsageError(f"task {job.task_id} is {job.status.value}: only a job that succeeded has results to download")
@@ -172,21 +173,13 @@ def _upload(magics: LinkisMagics, rest: str) -> None:
 
     usage = "upload DF [DATABASE.]TABLE [--mode create|overwrite|append] [--partition KEY=VALUE ...]"
     words = rest.split()
-    mode = "create"
     partition = {}
-    while "--partition" in words:
-        at = words.index("--partition")
-        key, equals, value = (words[at + 1] if at + 1 < len(words) else "").partition("=")
+    while (pair := _take_option(words, "--partition", usage)) is not None:
+        key, equals, value = pair.partition("=")
         if not (key and equals):
             raise UsageError(f"usage: %linkis {usage}")
         partition[key] = value
-        del words[at:at + 2]
-    if "--mode" in words:
-        at = words.index("--mode")
-        if at + 1 >= len(words):
-            raise UsageError(f"usage: %linkis {usage}")
-        mode = words[at + 1]
-        del words[at:at + 2]
+    mode = _take_option(words, "--mode", usage) or "create"
     if len(words) != 2:
         raise UsageError(f"usage: %linkis {usage}")
     name, table = words

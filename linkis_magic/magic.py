@@ -182,7 +182,7 @@ class LinkisMagics(Magics):
             request = dataclasses.replace(request, variables={
                 **variables_from(self.shell.user_ns, request.vars_name), **request.variables})
         if request.to is not None:
-            _check_download_target(request.to, request.force)  # before anything is sent
+            check_download_target(request.to, request.force)  # before anything is sent
         settings = self._settings(request.flags())
         _check_engine(request.engine, settings)
         client = self._client_for(settings)
@@ -235,12 +235,8 @@ class LinkisMagics(Magics):
 
     def catalog(self) -> Catalog:
         """The metastore of the connection cells use now, kept with its client."""
-        client = self.client()
-        if self._catalog is None or self._catalog.client is not client:
-            from linkis_magic.catalog import Catalog
-
-            self._catalog = Catalog(client, run_sql=self._hive_rows)
-        return self._catalog
+        self.client()
+        return self._completion_catalog()
 
     def catalog_changed(self) -> None:
         """Tables were made or dropped: what the catalog knows is asked again."""
@@ -248,8 +244,8 @@ class LinkisMagics(Magics):
             self._catalog.forget()
 
     def _completion_catalog(self) -> Catalog | None:
-        """The catalog of the connection a cell or command already made, or None: completion
-        never starts a gateway or asks for a password."""
+        """The catalog of the connection a cell or command already made (kept with its client),
+        or None: completion never starts a gateway or asks for a password."""
         client = self._client
         if client is None:
             return None
@@ -364,7 +360,8 @@ def variables_from(namespace: dict, name: str) -> dict[str, str]:
     return found
 
 
-def _check_download_target(path: str, force: bool, several: bool = False) -> None:
+def check_download_target(path: str, force: bool, several: bool = False) -> None:
+    """A target ``download_to`` cannot write, as a one-line usage error (before anything is sent)."""
     from linkis_magic.download import check_target
 
     try:
@@ -378,7 +375,6 @@ def download_to(result_sets: Sequence[ResultSet], path: str, *, force: bool) -> 
     written is a one-line usage error, and nothing half-written stays behind."""
     from linkis_magic.download import write
 
-    _check_download_target(path, force, several=len(result_sets) > 1)
     progress = view.TransferProgress(path)
     try:
         written = write(result_sets, path, force=force, progress=progress.update)

@@ -2,6 +2,7 @@
 
 ``local_linkis`` is one real local gateway for the whole session, with the real engines, and two
 users: the OS user (the default) and ``bob``; ``client`` and ``password_client`` are clients of it.
+``faults`` and ``faulty_linkis`` are a module's gateway with scripted faults, dropped after each test.
 ``linkis_env`` points magics and kernels started by
 a test at a gateway; ``magic_shell`` is an in-process IPython shell with fresh magics loaded.
 """
@@ -16,6 +17,7 @@ from IPython.testing import globalipapp
 from linkis_magic.client import LinkisClient
 from linkis_magic.config import ENV_VARS
 from linkis_magic.local.auth import default_user
+from linkis_magic.local.faults import Faults
 from linkis_magic.local.gateway import HANDLER_ERRORS
 from linkis_magic.local.server import LocalLinkis
 from linkis_magic.magic import LinkisMagics
@@ -40,6 +42,30 @@ def local_linkis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalLink
     gateway.start()
     yield gateway
     gateway.stop()
+
+
+@pytest.fixture(scope="module")
+def faults() -> Faults:
+    """The faults a module scripts on its gateways (``linkis_magic.local.faults``); whatever a
+    test scripted is dropped after it."""
+    return Faults()
+
+
+@pytest.fixture(scope="module")
+def faulty_linkis(faults: Faults, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalLinkis]:
+    """A gateway of the module's own with ``faults``, the OS user its one user."""
+    with LocalLinkis(data_dir=tmp_path_factory.mktemp("faulty-linkis"), users={default_user(): {}},
+                     faults=faults) as started:
+        yield started
+
+
+@pytest.fixture(autouse=True)
+def _no_fault_outlives_its_test(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Faults are a server setting: what a test scripted (even if it failed) is dropped after it."""
+    faults = request.getfixturevalue("faults") if "faults" in request.fixturenames else None
+    yield
+    if faults is not None:
+        faults.clear()
 
 
 @pytest.fixture

@@ -46,6 +46,9 @@ from linkis_magic.protocol import (
     MessageStatus,
 )
 
+#: What ``listundonetasks`` lists when the request names no status.
+UNDONE = ("Running", "Inited", "Scheduled")
+DAY_MS = 24 * 3600 * 1000
 #: The creator Linkis assumes when a request names none (§4.1).
 ABSENT_CREATOR = "IDE"
 #: The most code one job may carry. Linkis itself sets no documented bound, but every gateway has
@@ -405,6 +408,27 @@ class HistoryRoutes:
             filters["created_from"] = int_param(request, "startDate", 0)
         # endDate defaults to this host's clock, as on Linkis (§7.2).
         filters["created_to"] = int_param(request, "endDate", now_ms())
+        return await self._tasks(request, user, filters)
+
+    async def list_undone_tasks(self, request: Request, user: str) -> Response:
+        """The caller's unfinished jobs of the last day, in ``/list``'s shape; never an admin view
+        (``QueryRestfulApi.listundonetasks``, what the web console's footer counts, §15.7)."""
+        query = request.query_params
+        now = now_ms()
+        filters: dict[str, Any] = {
+            "status": [value for value in (query.get("status") or ",".join(UNDONE)).split(",") if value],
+            "created_from": int_param(request, "startDate", 0) or now - DAY_MS,
+            "created_to": int_param(request, "endDate", now),
+        }
+        for name, column in (("creator", "creator"), ("engineType", "engine")):
+            if query.get(name):
+                filters[column] = query[name]
+        if query.get("startTaskID"):
+            filters["id_from"] = int_param(request, "startTaskID", 0)
+        return await self._tasks(request, user, filters)
+
+    async def _tasks(self, request: Request, user: str, filters: dict[str, Any]) -> Response:
+        """One page of the caller's jobs matching ``filters``: ``{tasks, totalPage}`` (the row count)."""
         page_now = max(int_param(request, "pageNow", 1), 1)
         page_size = max(int_param(request, "pageSize", 20), 1)
         rows, total = await run_in_threadpool(self.store.search, user, filters, page_now, page_size)
@@ -580,7 +604,7 @@ def build_app(gateway: Gateway) -> Starlette:
         route("/entrance/{exec_id}/killJobs", wrap(entrance.kill_jobs), ["POST"]),
         route("/entrance/{exec_id}/pause", wrap(entrance.pause)),
         route("/jobhistory/list", wrap(history.list)),
-        route("/jobhistory/listundonetasks", wrap(console.list_undone_tasks)),
+        route("/jobhistory/listundonetasks", wrap(history.list_undone_tasks)),
         route("/jobhistory/governanceStationAdmin", wrap(console.governance_station_admin)),
         route("/jobhistory/{task_id}/get", wrap(history.get)),
         route("/filesystem/getDirFileTrees", wrap(files.dir_file_trees)),

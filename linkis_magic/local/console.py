@@ -3,7 +3,8 @@ in Linkis's shapes, and what a Linkis without a service answers for the services
 does not imitate (docs/protocol.md §15.7).
 
 On every visit the console asks ``/jobhistory/governanceStationAdmin`` (admin flags) and the
-footer ``/jobhistory/listundonetasks`` (the caller's unfinished jobs); Global History asks
+footer ``/jobhistory/listundonetasks`` (the caller's unfinished jobs, served with the rest of job
+history in :mod:`.app`); Global History asks
 ``/configuration/engineType``; viewing a job that ran on an engine asks
 ``/linkisManager/ecinfo/ecrHistoryList`` first and loads the log only once that answered; the
 login page asks ``/user/oauth-redirect``.
@@ -13,21 +14,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from linkis_magic.local.gateway import Gateway, GatewayError, api_method, envelope, int_param
-from linkis_magic.local.history import now_ms, task_vo
+from linkis_magic.local.gateway import Gateway, GatewayError, api_method, envelope
+from linkis_magic.local.history import now_ms
 from linkis_magic.protocol import API_PREFIX, HTTP_STATUS, MessageStatus
 
 #: ``linkis.jobhistory.error.msg.tip``: the console's toast for a failed call, ``%s`` the URL.
 ERROR_MSG_TIP = ("The request interface %s is abnormal. You can try to troubleshoot common problems in the "
                  "knowledge base document")
 OAUTH_OFF = "Gateway 未启用 OAuth 认证，请采用其他认证方式!"
-#: What ``listundonetasks`` lists when the request names no status.
-UNDONE = ("Running", "Inited", "Scheduled")
-DAY_MS = 24 * 3600 * 1000
 #: The modules a job client uses, which this gateway imitates: any other path of theirs is a missing
 #: endpoint of a running service (Spring's 404). Every other module answers as a service with no
 #: instance, even where one of its routes is answered here for the console (engine types, the
@@ -55,26 +52,6 @@ class ConsoleRoutes:
         admin = self.settings.is_admin(user)
         return envelope(api_method(request), {"admin": admin, "historyAdmin": admin, "deptAdmin": admin,
                                               "errorMsgTip": ERROR_MSG_TIP})
-
-    async def list_undone_tasks(self, request: Request, user: str) -> Response:
-        """The caller's unfinished jobs of the last day, in ``/jobhistory/list``'s shape; never an
-        admin view (``QueryRestfulApi.listundonetasks``)."""
-        query = request.query_params
-        statuses = [value for value in (query.get("status") or ",".join(UNDONE)).split(",") if value]
-        now = now_ms()
-        start = int_param(request, "startDate", 0)
-        filters: dict = {"status": statuses, "created_from": start or now - DAY_MS,
-                         "created_to": int_param(request, "endDate", now)}
-        if query.get("creator"):
-            filters["creator"] = query["creator"]
-        if query.get("engineType"):
-            filters["engine"] = query["engineType"]
-        if query.get("startTaskID"):
-            filters["id_from"] = int_param(request, "startTaskID", 0)
-        page_now = max(int_param(request, "pageNow", 1), 1)
-        page_size = max(int_param(request, "pageSize", 20), 1)
-        rows, total = await run_in_threadpool(self.store.search, user, filters, page_now, page_size)
-        return envelope(api_method(request), {"tasks": [task_vo(row, code=True) for row in rows], "totalPage": total})
 
     async def engine_types(self, request: Request, user: str) -> Response:
         """``ConfigurationRestfulApi.getEngineType``: the engine names this gateway runs."""

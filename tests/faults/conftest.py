@@ -1,7 +1,7 @@
 """A local Linkis with scripted faults (``linkis_magic.local.faults``) and clients of it.
 
-Faults are a server setting; each test scripts the ones it needs and an autouse fixture drops
-whatever a test left behind.
+Faults are a server setting; each test scripts the ones it needs (``faults``, from the root
+conftest, which drops whatever a test left behind). Here the gateway's user is alice.
 """
 
 from __future__ import annotations
@@ -16,11 +16,6 @@ from linkis_magic.local.server import LocalLinkis
 
 
 @pytest.fixture(scope="module")
-def faults() -> Faults:
-    return Faults()
-
-
-@pytest.fixture(scope="module")
 def faulty_linkis(faults: Faults, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalLinkis]:
     with LocalLinkis(data_dir=tmp_path_factory.mktemp("faults"), users={"alice": {}}, faults=faults) as started:
         yield started
@@ -32,11 +27,4 @@ def faulty_client(faulty_linkis: LocalLinkis) -> Iterator[LinkisClient]:
     with LinkisClient(faulty_linkis.url, user=faulty_linkis.user, password=faulty_linkis.password,
                       timeout=(2.0, 5.0)) as made:
         yield made
-
-
-@pytest.fixture(autouse=True)
-def _no_fault_outlives_its_test(faults: Faults) -> Iterator[None]:
-    """Faults are a server setting: whatever a test scripted (even if it failed) is dropped."""
-    yield
-    faults.clear()
 

@@ -18,11 +18,6 @@ from linkis_magic.local.server import LocalLinkis
 
 
 @pytest.fixture(scope="module")
-def faults() -> Faults:
-    return Faults()
-
-
-@pytest.fixture(scope="module")
 def faulty_linkis(faults: Faults, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalLinkis]:
     """A gateway with scripted faults whose entrance remembers one finished job only."""
     gateway = LocalLinkis(data_dir=tmp_path_factory.mktemp("faulty-linkis"), users={default_user(): {}},
@@ -33,10 +28,9 @@ def faulty_linkis(faults: Faults, tmp_path_factory: pytest.TempPathFactory) -> I
 
 
 @pytest.fixture
-def faulty_client(faulty_linkis: LocalLinkis, faults: Faults) -> Iterator[LinkisClient]:
-    """A token client of the faulty gateway; faults left over by a test are dropped."""
+def faulty_client(faulty_linkis: LocalLinkis) -> Iterator[LinkisClient]:
+    """A token client of the faulty gateway."""
     with LinkisClient(faulty_linkis.url, user=faulty_linkis.user, token=faulty_linkis.token,
                       timeout=(2.0, 10.0)) as c:
         yield c
-    faults.clear()
 

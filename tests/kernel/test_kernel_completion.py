@@ -10,23 +10,7 @@ from collections.abc import Iterator
 import pytest
 from jupyter_client.manager import start_new_kernel
 
-from linkis_magic.local.auth import default_user
-from linkis_magic.local.faults import Faults
-from linkis_magic.local.server import LocalLinkis
-
 TIMEOUT = 60
-
-
-@pytest.fixture(scope="module")
-def faults() -> Faults:
-    return Faults()
-
-
-@pytest.fixture(scope="module")
-def faulty_linkis(tmp_path_factory, faults) -> Iterator[LocalLinkis]:
-    with LocalLinkis(data_dir=tmp_path_factory.mktemp("completion"), users={default_user(): {}},
-                     faults=faults) as started:
-        yield started
 
 
 @pytest.fixture(scope="module")
@@ -48,12 +32,6 @@ def kc(faulty_linkis, tmp_path_factory) -> Iterator[object]:
     finally:
         client.stop_channels()
         km.shutdown_kernel(now=True)
-
-
-@pytest.fixture(autouse=True)
-def _no_fault_outlives_its_test(faults) -> Iterator[None]:
-    yield
-    faults.clear()
 
 
 def execute(kc, code: str) -> None:

@@ -1,6 +1,6 @@
 """What a notebook user sees against a gateway as harsh as Linkis 1.8.0, in a real ipykernel (issue
 12): a failed cell's error lines, the log of a running job, a kill that comes too late and a row
-Linkis will not show. The gateway has Linkis's defaults; faults are named where a test adds one."""
+Linkis will not show. The gateway (``faulty_linkis``) has Linkis's defaults; faults are named where a test adds one."""
 
 from __future__ import annotations
 
@@ -12,9 +12,6 @@ import pytest
 from jupyter_client.manager import start_new_kernel
 
 from linkis_magic.client import LinkisClient
-from linkis_magic.local.auth import default_user
-from linkis_magic.local.faults import Faults
-from linkis_magic.local.server import LocalLinkis
 from tests.support import kills, wait_for
 
 TIMEOUT = 60
@@ -22,24 +19,13 @@ CLOSING = "Your job completed with"
 
 
 @pytest.fixture(scope="module")
-def faults() -> Faults:
-    return Faults()
-
-
-@pytest.fixture(scope="module")
-def gateway(tmp_path_factory, faults) -> Iterator[LocalLinkis]:
-    with LocalLinkis(data_dir=tmp_path_factory.mktemp("kernel-like-linkis"), users={default_user(): {}},
-                     faults=faults) as started:
-        yield started
-
-
-@pytest.fixture(scope="module")
-def kc(gateway, tmp_path_factory) -> Iterator[object]:
+def kc(faulty_linkis, tmp_path_factory) -> Iterator[object]:
     """One kernel for the module, its magics pointed at the gateway, in text mode (plain output)."""
     home = tmp_path_factory.mktemp("kernel-home")
     config = home / "config.toml"
     config.touch()
-    env = {**os.environ, "LINKIS_URL": gateway.url, "LINKIS_USER": gateway.user, "LINKIS_TOKEN": gateway.token,
+    env = {**os.environ, "LINKIS_URL": faulty_linkis.url, "LINKIS_USER": faulty_linkis.user,
+           "LINKIS_TOKEN": faulty_linkis.token,
            "LINKIS_CONFIG": str(config), "LINKIS_PROGRESS": "text", "IPYTHONDIR": str(home / "ipython")}
     env.pop("LINKIS_PASSWORD", None)
     km, client = start_new_kernel(kernel_name="python3", env=env)
@@ -49,12 +35,6 @@ def kc(gateway, tmp_path_factory) -> Iterator[object]:
     finally:
         client.stop_channels()
         km.shutdown_kernel(now=True)
-
-
-@pytest.fixture(autouse=True)
-def _no_fault_outlives_its_test(faults) -> Iterator[None]:
-    yield
-    faults.clear()
 
 
 def run(kc, code: str) -> tuple[dict, str]:
@@ -84,10 +64,10 @@ def test_a_failed_cell_shows_the_error_lines_and_the_closing_line(kc, faults):
     assert f"Sorry. {CLOSING} a status Failed. You can view logs for the reason." in error
 
 
-def test_linkis_log_of_a_running_job_shows_its_lines_so_far(kc, gateway):
-    with LinkisClient(gateway.url, user=gateway.user, token=gateway.token) as client:
+def test_linkis_log_of_a_running_job_shows_its_lines_so_far(kc, faulty_linkis):
+    with LinkisClient(faulty_linkis.url, user=faulty_linkis.user, token=faulty_linkis.token) as client:
         job = client.submit({"executionContent": {"code": "echo first-line; sleep 30", "runType": "shell"},
-                             "labels": {"engineType": "shell-1", "userCreator": f"{gateway.user}-LINKISMAGIC"}})
+                             "labels": {"engineType": "shell-1", "userCreator": f"{faulty_linkis.user}-LINKISMAGIC"}})
         task_id = job["taskID"]
         wait_for(lambda: "first-line" in client.log(job["execID"])["log"][3], timeout=20)
         try:
@@ -106,11 +86,11 @@ def test_killing_a_task_that_ended_says_how_it_ended(kc):
     assert reply["status"] == "ok" and text.strip() == f"task {task_id} had already ended: Succeed"
 
 
-def test_a_timeout_that_races_the_end_gives_the_result_not_an_error(kc, gateway, faults):
+def test_a_timeout_that_races_the_end_gives_the_result_not_an_error(kc, faulty_linkis, faults):
     faults.delay(r"/kill$", 2.0)  # the kill reaches the entrance after the job ended: refused (§4.6)
-    since = gateway.mark()
+    since = faulty_linkis.mark()
     reply, text = run(kc, "%%linkis shell --timeout 0.5\nsleep 1; echo made-it")
-    assert len(kills(gateway, since)) == 1
+    assert len(kills(faulty_linkis, since)) == 1
     assert reply["status"] == "ok", reply
     assert "made-it" in text and re.search(r"Linkis task \d+ · Succeed", text)
 

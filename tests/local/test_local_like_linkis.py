@@ -35,11 +35,6 @@ def scripted(tmp_path, settings: LinkisSettings | None = None, faults: Faults | 
 
 
 @pytest.fixture(scope="module")
-def faults() -> Faults:
-    return Faults()
-
-
-@pytest.fixture(scope="module")
 def gateway(tmp_path_factory, faults) -> Iterator[LocalLinkis]:
     """Linkis 1.8.0's defaults, a scripted engine, an entrance that remembers two finished jobs."""
     with scripted(tmp_path_factory.mktemp("like-linkis"), faults=faults, entrance_capacity=2) as started:
@@ -47,9 +42,8 @@ def gateway(tmp_path_factory, faults) -> Iterator[LocalLinkis]:
 
 
 @pytest.fixture
-def api(gateway, faults) -> Iterator[Api]:
-    yield Api(gateway)
-    faults.clear()
+def api(gateway) -> Api:
+    return Api(gateway)
 
 
 def open_log(api: Api, task: dict) -> str:

@@ -4,31 +4,15 @@ service, and from SHOW / DESCRIBE jobs when the metadata service shows nothing."
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
 import pytest
 from IPython.utils.capture import capture_output
 
-from linkis_magic.local.auth import default_user
-from linkis_magic.local.faults import Faults
-from linkis_magic.local.server import LocalLinkis
 from tests.support import count
 
 
-@pytest.fixture(scope="module")
-def faults() -> Faults:
-    return Faults()
-
-
-@pytest.fixture(scope="module")
-def faulty_linkis(tmp_path_factory, faults) -> Iterator[LocalLinkis]:
-    with LocalLinkis(data_dir=tmp_path_factory.mktemp("catalog"), users={default_user(): {}},
-                     faults=faults) as started:
-        yield started
-
-
 @pytest.fixture
-def shop(connect, faulty_linkis, faults) -> Iterator[tuple[object, str]]:
+def shop(connect, faulty_linkis) -> tuple[object, str]:
     """A shell on the gateway and a fresh database with two tables and a view."""
     ip = connect(faulty_linkis, secret="token")
     database = f"shop_{uuid.uuid4().hex[:6]}"
@@ -38,8 +22,7 @@ def shop(connect, faulty_linkis, faults) -> Iterator[tuple[object, str]]:
             create table {database}.order_returns (order_id int, reason string);
             create view {database}.big_orders as select * from {database}.orders where amount > 10;
             insert into {database}.orders values (1, 'tea', 4.5), (2, 'cake', 12)""")
-    yield ip, database
-    faults.clear()
+    return ip, database
 
 
 def line(ip, text: str):
