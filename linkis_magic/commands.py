@@ -47,8 +47,13 @@ def _attach(magics: LinkisMagics, rest: str, usage: str) -> Job:
 def _jobs(magics: LinkisMagics, rest: str) -> pd.DataFrame:
     import pandas as pd
 
+    if rest == "--running":
+        from linkis_magic.background import running
+
+        columns = ["taskID", "engine", "status", "progress", "elapsed", "output"]
+        return pd.DataFrame(running(magics.background_cells), columns=columns)
     if rest and not (rest.isascii() and rest.isdigit()):
-        raise UsageError("usage: %linkis jobs [N]")
+        raise UsageError("usage: %linkis jobs [N | --running]")
     tasks, _total = magics.client().list_jobs(pageSize=int(rest or 20))
     columns = ["taskID", "status", "engineType", "runType", "createdTime", "costTime",
                "executionCode"]
@@ -134,6 +139,20 @@ def _attach_live(magics: LinkisMagics, rest: str) -> pd.DataFrame | None:
     live = view.make_view(view.choose_mode(settings.progress, magics._has_kernel()), log_lines=settings.log_lines)
     follow(job)
     return finish(job, live, timeout=None, limit=settings.limit)
+
+
+def _wait(magics: LinkisMagics, rest: str) -> pd.DataFrame | None:
+    """``wait TASK``: block until a background cell's job ends; its last table, or its error."""
+    task_id = _task_id(rest, "wait TASK")
+    cell = magics.background_cells.get(task_id)
+    if cell is None:
+        raise UsageError(f"task {task_id} is not a background cell of this kernel; "
+                         f"%linkis attach {task_id} follows any task")
+    try:
+        return cell.wait()
+    except KeyboardInterrupt:
+        raise UsageError(f"stopped waiting; task {task_id} still runs in the background "
+                         f"(%linkis kill {task_id} stops it)") from None
 
 
 def _download(magics: LinkisMagics, rest: str) -> None:
@@ -351,7 +370,8 @@ def _help(magics: LinkisMagics, rest: str) -> None:
 
 
 SUBCOMMANDS: dict[str, Subcommand] = {
-    "jobs": Subcommand("jobs [N]", "recent jobs from the job history, as a DataFrame", _jobs),
+    "jobs": Subcommand("jobs [N | --running]", "recent jobs from the job history, or this kernel's running "
+                                              "background cells, as a DataFrame", _jobs),
     "status": Subcommand("status TASK", "state and progress of a task", _status),
     "log": Subcommand("log TASK", "the whole log of a task", _log),
     "kill": Subcommand("kill TASK", "kill a task and wait for it to stop", _kill),
@@ -359,6 +379,7 @@ SUBCOMMANDS: dict[str, Subcommand] = {
                          _result),
     "attach": Subcommand("attach TASK", "follow a task live again (after a restart): its log, state, result",
                          _attach_live),
+    "wait": Subcommand("wait TASK", "wait for a background cell (%%linkis --bg) to end; its result", _wait),
     "download": Subcommand("download TASK PATH [--result N|all] [--force]",
                            "write a result set, whole, to .csv .tsv .xlsx .parquet or .jsonl", _download),
     "upload": Subcommand("upload DF [DATABASE.]TABLE [--mode create|overwrite|append] [--partition K=V]",

@@ -245,7 +245,12 @@ class Job:
         job = cls(client, info.get("strongerExecId"), int(task_id))
         job.status = job._take_info(info)
         job.progress = parse_progress(info.get("progress"))
-        if job.status.is_terminal:  # elapsed = the server's run time (costTime, ms, §7.1)
+        # Elapsed is the job's age, not this object's: from createdTime (epoch ms, §7.1) by this
+        # machine's clock, and once it ended the server's own run time (costTime, ms).
+        created = float(info.get("createdTime") or 0) / 1000
+        if created:
+            job._started -= max(time.time() - created, 0.0)
+        if job.status.is_terminal:
             job._ended = job._started + float(info.get("costTime") or 0) / 1000
         return job
 
@@ -406,7 +411,8 @@ class Job:
 
     def _finish(self, events: _Events, list_results: bool) -> None:
         """After the end: the rest of the log, and the result listing alongside it when asked."""
-        self._ended = time.monotonic()
+        if self._ended is None:  # an attached job that had ended keeps the server's run time
+            self._ended = time.monotonic()
         self._done = True
         if self.status is JobStatus.SUCCEED:
             self.progress = 1.0

@@ -20,8 +20,11 @@ environment (``LINKIS_URL``, ``LINKIS_USER``, ``LINKIS_PASSWORD``, ``LINKIS_TOKE
 (named profiles, see :mod:`linkis_magic.config`), then defaults. When nothing names a gateway
 the magics start the embedded local Linkis on first use. A missing password is asked for.
 
-``%linkis`` alone lists the line commands: ``jobs``, ``status``, ``log``, ``kill``, ``result``,
-``connect``.
+``%%linkis ENGINE --bg`` returns at once and follows the job in the background
+(:mod:`linkis_magic.background`); ``%linkis wait TASK`` waits for it.
+
+``%linkis`` alone lists the line commands (``%linkis help``): jobs, their logs and results,
+background cells, engines, the catalog, files and connections.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
-from traitlets import Enum, Float, Int, Unicode
+from traitlets import Bool, Enum, Float, Int, Unicode, observe
 
 from linkis_magic import view
 from linkis_magic.config import (
@@ -67,6 +70,8 @@ _DDL = re.compile(r"\b(create|drop|alter|rename|truncate|msck)\b", re.IGNORECASE
 _RUNNING: set[Job] = set()
 #: Embedded local gateways started by the magics: stopped at exit.
 _LOCAL_SERVERS: list[LocalLinkis] = []
+#: Whether leaving the kernel kills the jobs in ``_RUNNING`` (``LinkisMagics.kill_on_exit``).
+_EXIT = {"kill": True}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,6 +93,7 @@ class CellRequest:
     to: str | None = None
     force: bool = False
     vars_name: str | None = None
+    background: bool = False
 
     def flags(self) -> dict[str, Any]:
         """The settings this cell overrides (the highest settings layer)."""
@@ -120,9 +126,12 @@ class LinkisMagics(Magics):
         config=True)
     local_data_dir = Unicode("", help="Data directory of the embedded local Linkis.").tag(
         config=True)
+    kill_on_exit = Bool(True, help="Kill this kernel's running jobs, background cells' too, when it "
+                                   "shuts down or restarts; False leaves them to %linkis attach.").tag(config=True)
 
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         super().__init__(shell=shell, **kwargs)
+        _EXIT["kill"] = self.kill_on_exit
         self._client: LinkisClient | None = None
         self._client_key: tuple[Any, ...] | None = None
         self._passwords: dict[tuple[str, str], str] = {}
@@ -134,6 +143,10 @@ class LinkisMagics(Magics):
             options = [o for a in self.linkis_cell.parser._actions for o in a.option_strings if o.startswith("--")]
             self._completer = CellCompleter(self._completion_catalog, options)
             self._completer.install(shell)
+
+    @observe("kill_on_exit")
+    def _kill_on_exit_set(self, change: dict[str, Any]) -> None:
+        _EXIT["kill"] = change["new"]
 
     @magic_arguments(name="%linkis")
     @argument("engine", help="hive, spark, spark-3.4.4, pyspark, python, shell, jdbc, trino, ...")
@@ -156,6 +169,8 @@ class LinkisMagics(Magics):
     @argument("--to", metavar="PATH", help="Also write the result, whole, to PATH (.csv, .tsv, .xlsx, .parquet, "
                                            ".jsonl).")
     @argument("--force", action="store_true", help="Let --to replace an existing file.")
+    @argument("--bg", action="store_true", help="Return at once and follow the job in the background; "
+                                                "%%linkis wait TASK waits for it, _linkis_jobs[TASK] holds it.")
     @cell_magic("linkis")
     def linkis_cell(self, line: str, cell: str) -> pd.DataFrame | None:
         """Run the cell on a Linkis engine and return its last table as a DataFrame.
@@ -174,6 +189,8 @@ class LinkisMagics(Magics):
         The job is ``_linkis_last`` afterwards; ``_linkis_last.results`` holds every result
         set. Interrupting the cell (Ctrl-C, the stop button) kills the job on the server.
         A failed job ends the cell in error; ``%linkis log TASK`` shows its whole log.
+        With ``--bg`` the cell returns at once and the stop button leaves the job running;
+        ``%linkis wait TASK`` returns its table, ``%linkis kill TASK`` stops it.
         """
         from linkis_magic.job import Job  # lazily: loading the extension must stay light
 
@@ -187,13 +204,16 @@ class LinkisMagics(Magics):
         _check_engine(request.engine, settings)
         client = self._client_for(settings)
         mode = "quiet" if request.quiet else view.choose_mode(settings.progress, self._has_kernel())
-        live = view.make_view(mode, log_lines=settings.log_lines)
+        live = view.make_view(mode, log_lines=settings.log_lines, background=request.background)
         try:
             job = submit(Job, client, request, live, creator=settings.creator)
         except LinkisAuthError:
             self.forget_password(settings.url, settings.user)
             raise
         self.shell.user_ns["_linkis_last"] = job  # set before waiting: failed jobs too
+        if request.background:
+            self._in_background(job, live, request, settings)
+            return None
         try:
             frame = finish(job, live, timeout=settings.timeout, limit=settings.limit)
         finally:
@@ -205,9 +225,32 @@ class LinkisMagics(Magics):
             download_to(job.results[-1:], request.to, force=request.force)
         return frame
 
+    def _in_background(self, job: Job, live: view.JobView, request: CellRequest, settings: Settings) -> None:
+        """Follow ``job`` on a thread; at its end the result goes to ``-o`` and the job leaves
+        ``_RUNNING`` (see :mod:`linkis_magic.background`)."""
+        from linkis_magic.background import BackgroundCell
+
+        def on_end(cell: BackgroundCell) -> None:
+            if job.status.is_terminal:
+                _RUNNING.discard(job)
+            if request.output and cell.error is None:
+                self.shell.user_ns[request.output] = cell.result
+            if _DDL.search(request.code):
+                self.catalog_changed()
+
+        cell = BackgroundCell(job, live, output=request.output, timeout=settings.timeout, limit=settings.limit,
+                              on_end=on_end)
+        self.background_cells[job.task_id] = cell
+        cell.start()
+
+    @property
+    def background_cells(self) -> dict[int, Any]:
+        """This kernel's background cells by task id: ``_linkis_jobs`` in the notebook."""
+        return self.shell.user_ns.setdefault("_linkis_jobs", {})
+
     @line_magic("linkis")
     def linkis_line(self, line: str) -> Any:
-        """Manage Linkis jobs: ``%linkis jobs|status|log|kill|result|connect|help``.
+        """Manage Linkis jobs, engines, the catalog and connections; ``%linkis help`` lists all.
 
         Examples::
 
@@ -328,12 +371,14 @@ def parse_cell(line: str, cell: str) -> CellRequest:
         raise UsageError("--limit must be a positive number of rows")
     if args.timeout is not None and args.timeout <= 0:
         raise UsageError("--timeout must be a positive number of seconds")
+    if args.bg and args.to is not None:
+        raise UsageError("--to cannot follow a background cell; %linkis download TASK PATH once it ended")
     return CellRequest(
         engine=args.engine, code=cell, output=args.output, limit=args.limit,
         variables=parse_pairs(args.var, "--var"), startup=parse_pairs(args.conf, "--conf"),
         runtime=parse_pairs(args.runtime_conf, "--runtime-conf"), timeout=args.timeout,
         run_type=args.run_type, progress=args.progress, quiet=args.quiet, creator=args.creator,
-        to=args.to, force=args.force, vars_name=args.vars,
+        to=args.to, force=args.force, vars_name=args.vars, background=args.bg,
     )
 
 
@@ -404,6 +449,8 @@ def follow(job: Job) -> None:
 def finish(job: Job, live: view.JobView, *, timeout: float | None, limit: int | None) -> pd.DataFrame | None:
     """Wait with the live view and fetch the last table; the view ends in a summary whatever
     happens, and failures propagate (the cell must end in error so Run All stops)."""
+    from linkis_magic.results import last_table
+
     frame = None
     try:
         job.wait(timeout=timeout, listener=live, list_results=True)
@@ -433,12 +480,6 @@ def submit(job_class: type[Job], client: LinkisClient, request: CellRequest, liv
             live.close_live()
     _RUNNING.add(job)
     return job
-
-
-def last_table(results: Sequence[ResultSet], limit: int | None) -> pd.DataFrame | None:
-    """The last TABLE result set as a DataFrame, or ``None`` when the job returned none."""
-    tables = [rs for rs in results if rs.kind == "table"]
-    return tables[-1].to_pandas(limit=limit) if tables else None
 
 
 def start_local(data_dir: str) -> LocalLinkis:
@@ -473,11 +514,12 @@ def _check_engine(name: str, settings: Settings) -> None:
 
 @atexit.register
 def shutdown() -> None:
-    """Kill jobs still running and stop the local gateway (kernel shutdown or restart).
+    """Kill jobs still running (unless ``kill_on_exit`` is False) and stop the local gateway
+    (kernel shutdown or restart).
 
     Idempotent: a job is forgotten once killed, a server once stopped.
     """
-    while _RUNNING:
+    while _RUNNING and _EXIT["kill"]:
         job = _RUNNING.pop()
         try:
             job.kill(confirm_within=2.0)

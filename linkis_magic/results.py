@@ -464,3 +464,10 @@ class ResultSet:
             return f"<pre>{html.escape(chr(10).join(str(row[0]) for row in rows if row))}</pre>"
         table = self.head_frame().head(DISPLAY_ROWS)._repr_html_()
         return f"{table}<p>{html.escape(self._shape_note())}</p>"
+
+
+def last_table(results: Sequence[ResultSet], limit: int | None = None) -> pd.DataFrame | None:
+    """The last TABLE result set as a DataFrame (what a cell returns), or ``None`` when the job
+    returned none."""
+    tables = [rs for rs in results if rs.kind == "table"]
+    return tables[-1].to_pandas(limit=limit) if tables else None

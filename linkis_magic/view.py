@@ -12,6 +12,11 @@ leaves output that reads well in a saved notebook, on GitHub and in nbval:
 - ``none``: nothing live, then the summary and the log tail;
 - ``quiet``: nothing at all; failures still raise.
 
+A background cell (``%%linkis --bg``) keeps its view after the cell returned: the view is told
+to :meth:`JobView.adopt` the thread that follows the job, and it ends by replacing what it showed
+*in place* (:meth:`JobView.end_in_place`, through a ``display_id``): output displayed anew from a
+thread after its cell ended goes to whichever cell runs then, or is dropped by headless clients.
+
 ipywidgets is imported only when a panel is built, so loading the extension stays fast.
 """
 
@@ -46,9 +51,14 @@ def choose_mode(progress: str, has_kernel: bool) -> str:
     return "widget"
 
 
-def make_view(mode: str, *, log_lines: int = 200) -> JobView:
-    """The view for a mode: ``widget``, ``text``, ``none`` or ``quiet``."""
-    views = {"widget": WidgetView, "text": TextView, "none": JobView, "quiet": QuietView}
+def make_view(mode: str, *, log_lines: int = 200, background: bool = False) -> JobView:
+    """The view for a mode: ``widget``, ``text``, ``none`` or ``quiet``. A background cell's
+    view without widgets is one status line, replaced as the job moves."""
+    if mode == "widget":
+        return WidgetView(log_lines=log_lines, background=background)
+    if background and mode != "quiet":
+        return StatusLine(log_lines=log_lines)
+    views = {"text": TextView, "none": JobView, "quiet": QuietView}
     return views[mode](log_lines=log_lines)
 
 
@@ -83,6 +93,13 @@ class JobView:
     def __init__(self, *, log_lines: int = 200) -> None:
         self.tail: collections.deque[tuple[str, str]] = collections.deque(maxlen=log_lines)
         self.total_lines = 0
+        self._thread = threading.current_thread()
+        #: What ``end_in_place`` replaces (a background cell's view); None: nothing shown live.
+        self.handle: Any = None
+
+    def adopt(self) -> None:
+        """Take events from the calling thread from now on (the thread of a background cell,
+        whose output is routed by the context it copied from the cell, docs/jupyter.md §2)."""
         self._thread = threading.current_thread()
 
     def on_wait_start(self, job: Any) -> None:
@@ -122,6 +139,20 @@ class JobView:
             _say(f"linkis-magic: {note}")
         if self.tail:
             display(LogTail(list(self.tail), self.total_lines, job.task_id))
+
+    def end_in_place(self, job: Any, *, frame: Any = None, texts: Sequence[str] = (),
+                     error: BaseException | None = None) -> None:
+        """A background cell's end: what was shown gives way to the summary, the error, the log
+        tail, text results and the table, in the same place. Views that showed nothing show
+        nothing."""
+        if self.handle is None:
+            return
+        shape = getattr(frame, "shape", (None, None))
+        summary = JobSummary(job.task_id, _state_name(job), job.elapsed, *shape)
+        tail = LogTail(list(self.tail), self.total_lines, job.task_id) if self.tail else None
+        self.handle.update(BackgroundOutcome(summary, notes=[*getattr(job, "notes", ()), *_error_lines(error)],
+                                             tail=tail, texts=texts, frame=frame))
+        self.close_live()
 
     def show_wait_start(self, job: Any) -> None:
         """Hook for live views."""
@@ -186,7 +217,7 @@ class TextView(JobView):
 class WidgetView(JobView):
     """The live ipywidgets panel (see the module docstring)."""
 
-    def __init__(self, *, log_lines: int = 200) -> None:
+    def __init__(self, *, log_lines: int = 200, background: bool = False) -> None:
         super().__init__(log_lines=log_lines)
         import ipywidgets as w  # lazily: loading the extension must stay fast
 
@@ -196,14 +227,19 @@ class WidgetView(JobView):
         self.bar = _with_class(w.FloatProgress(value=0.0, min=0.0, max=1.0), "linkis-progress")
         self.stages = _with_class(w.HTML(""), "linkis-stages")
         self.log = _with_class(w.HTML(""), "linkis-log")
+        #: A background cell says how to stop it: the stop button leaves it running.
+        self.note = _with_class(w.HTML(""), "linkis-background") if background else None
         header = w.HBox([self.state, self.task, self.elapsed, self.bar])
-        self.panel = _with_class(w.VBox([header, self.stages, self.log]), "linkis-panel")
+        rows = [header, self.stages, self.log] + ([self.note] if self.note else [])
+        self.panel = _with_class(w.VBox(rows), "linkis-panel")
         self._widgets = [self.state, self.task, self.elapsed, self.bar, self.stages, self.log,
-                         header, self.panel]
-        display(_LivePanel(self.panel))
+                         header, self.panel] + ([self.note] if self.note else [])
+        self.handle = display(_LivePanel(self.panel), display_id=True)
 
     def show_wait_start(self, job: Any) -> None:
         self.task.value = f"task {job.task_id}"
+        if self.note is not None:
+            self.note.value = f"<i>{html.escape(background_note(job.task_id))}</i>"
 
     def show_state(self, job: Any) -> None:
         if _ended(job):
@@ -243,6 +279,71 @@ class _LivePanel:
         bundle = self.panel._repr_mimebundle_(**kwargs)
         bundle["text/plain"] = "Linkis job (live panel)"
         return bundle
+
+
+class StatusLine(JobView):
+    """A background cell's live view without widgets: one line, replaced as the job moves (in
+    a terminal each new state is a new line)."""
+
+    def __init__(self, *, log_lines: int = 200) -> None:
+        super().__init__(log_lines=log_lines)
+        self._line = "Linkis job: submitting in the background"
+        self.handle = display({"text/plain": self._line}, raw=True, display_id=True)
+
+    def show_wait_start(self, job: Any) -> None:
+        self._show(job)
+
+    def show_state(self, job: Any) -> None:
+        self._show(job)
+
+    def show_progress(self, job: Any) -> None:
+        self._show(job)
+
+    def _show(self, job: Any) -> None:
+        if _ended(job):
+            return  # the outcome replaces the line
+        line = f"Linkis task {job.task_id} · {_state_name(job)} {_percent(job)} · {background_note(job.task_id)}"
+        if line != self._line:
+            self._line = line
+            self.handle.update({"text/plain": line}, raw=True)
+
+
+def background_note(task_id: int | None) -> str:
+    """What a background cell's view says about stopping and waiting for it."""
+    return (f"runs in the background: the stop button leaves it running; %linkis wait {task_id} "
+            f"waits for it, %linkis kill {task_id} stops it")
+
+
+class BackgroundOutcome:
+    """How a background cell ended, in one output: the summary, what went wrong, the log tail,
+    text results and the table (the cell's value, had it not run in the background)."""
+
+    def __init__(self, summary: JobSummary, *, notes: Sequence[str] = (), tail: LogTail | None = None,
+                 texts: Sequence[str] = (), frame: Any = None) -> None:
+        self.summary, self.notes, self.tail, self.texts, self.frame = summary, list(notes), tail, list(texts), frame
+
+    def __repr__(self) -> str:
+        parts = [repr(self.summary), *self.notes, *([repr(self.tail)] if self.tail else []), *self.texts]
+        if self.frame is not None:
+            parts.append(repr(self.frame))
+        return "\n".join(parts)
+
+    def _repr_html_(self) -> str:
+        parts = [self.summary._repr_html_(), *(f"<pre style='margin:0'>{html.escape(n)}</pre>" for n in self.notes)]
+        if self.tail:
+            parts.append(self.tail._repr_html_())
+        parts.extend(f"<pre>{html.escape(text)}</pre>" for text in self.texts)
+        if self.frame is not None:
+            parts.append(self.frame._repr_html_() or html.escape(repr(self.frame)))
+        return "\n".join(parts)
+
+
+def _error_lines(error: BaseException | None) -> list[str]:
+    """An error as the short lines IPython would have shown for it in the cell."""
+    if error is None:
+        return []
+    render = getattr(error, "_render_traceback_", None)
+    return list(render()) if render else [f"{type(error).__name__}: {error}"]
 
 
 class JobSummary:

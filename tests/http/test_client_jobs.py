@@ -60,6 +60,20 @@ def test_the_whole_log_afterwards(client: LinkisClient):
     assert "Congratulations" in Job.attach(client, job.task_id).log_text()
 
 
+def test_an_attached_job_is_as_old_as_the_job_not_the_attach(client: LinkisClient):
+    ended = client.run("sleep 1", engine="shell")
+    attached = Job.attach(client, ended.task_id)
+    ran = float(attached.task["costTime"]) / 1000
+    assert ran >= 1.0 and attached.elapsed == pytest.approx(ran, abs=0.01)
+    attached.wait()  # reading its end again keeps the server's run time
+    assert attached.elapsed == pytest.approx(ran, abs=0.01)
+    running = Job.submit(client, "sleep 30", engine="shell")
+    wait_until_running(running)
+    time.sleep(1.0)
+    assert Job.attach(client, running.task_id).elapsed >= 1.0  # its age by createdTime
+    running.kill()
+
+
 def test_kill_is_confirmed_as_cancelled(client: LinkisClient):
     job = Job.submit(client, "sleep 30", engine="shell")
     wait_until_running(job)

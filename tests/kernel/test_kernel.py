@@ -3,35 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Iterator
-
-import pytest
-from jupyter_client.manager import start_new_kernel
 
 from linkis_magic.client import LinkisClient
 from tests.support import kills, wait_for
 
 TIMEOUT = 60
-
-
-@pytest.fixture
-def kernel(local_linkis, tmp_path) -> Iterator[tuple]:
-    """A python3 kernel whose environment points the magics at the local gateway."""
-    config = tmp_path / "config.toml"
-    config.touch()
-    env = {**os.environ, "LINKIS_URL": local_linkis.url, "LINKIS_USER": local_linkis.user,
-           "LINKIS_PASSWORD": local_linkis.password, "LINKIS_CONFIG": str(config),
-           "IPYTHONDIR": str(tmp_path / "ipython")}
-    km, kc = start_new_kernel(kernel_name="python3", env=env)
-    try:
-        reply = kc.execute_interactive("%load_ext linkis_magic", timeout=TIMEOUT)
-        assert reply["content"]["status"] == "ok"
-        yield km, kc
-    finally:
-        kc.stop_channels()
-        if km.is_alive():
-            km.shutdown_kernel(now=True)
 
 
 def running_shell_jobs(client: LinkisClient) -> list[dict]:

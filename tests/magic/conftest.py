@@ -49,7 +49,7 @@ def connect(monkeypatch, linkis_env) -> Iterator[Callable[..., object]]:
     yield make
     for magics in made:
         magics.close()
-    for name in ("_linkis_last", "df", "out"):
+    for name in ("_linkis_last", "_linkis_jobs", "df", "out", "answer"):
         shell.user_ns.pop(name, None)
 
 
