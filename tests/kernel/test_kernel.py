@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 from linkis_magic.client import LinkisClient
 from tests.support import kills, wait_for
@@ -103,26 +104,27 @@ def test_a_download_shows_its_progress_then_what_it_wrote(kernel, tmp_path):
 def test_attach_after_a_kernel_restart_shows_the_earlier_log_once_then_the_rest_live(kernel, client):
     km, kc = kernel
     job = client.submit({"executionContent": {"runType": "shell", "code": (
-        "for i in 1 2 3; do echo early-$i; done; sleep 2; for i in 1 2 3; do echo late-$i; done")},
+        "for i in 1 2 3; do echo early-$i; done; sleep 4; for i in 1 2 3; do echo late-$i; done")},
         "labels": {"engineType": "shell-1", "userCreator": f"{client.user}-LINKISMAGIC"}})
     wait_for(lambda: "early-3" in client.log(job["execID"])["log"][3], 30, what="the early lines")
     km.restart_kernel(now=True)
     kc.wait_for_ready(timeout=TIMEOUT)
     assert kc.execute_interactive("%load_ext linkis_magic\n%config LinkisMagics.progress = 'text'",
                                   timeout=TIMEOUT)["content"]["status"] == "ok"
-    shown: list[str] = []
+    shown: list[tuple[float, str]] = []
 
     def keep(msg: dict) -> None:
         if msg["msg_type"] == "stream":
-            shown.append(msg["content"]["text"])
+            shown.append((time.monotonic(), msg["content"]["text"]))
 
     reply = kc.execute_interactive(f"%linkis attach {job['taskID']}", timeout=TIMEOUT, output_hook=keep)
     assert reply["content"]["status"] == "ok"
-    text = "".join(shown)
-    log_lines = [line for line in text.splitlines() if " INFO early-" in line or " INFO late-" in line]
-    assert [line.rsplit(" ", 1)[-1] for line in log_lines] == [f"early-{i}" for i in (1, 2, 3)] + [
-        f"late-{i}" for i in (1, 2, 3)]
-    assert f"[linkis] task {job['taskID']} Succeed" in text
+    arrivals = [(at, line.rsplit(" ", 1)[-1]) for at, text in shown for line in text.splitlines()
+                if " INFO early-" in line or " INFO late-" in line]
+    assert [name for _, name in arrivals] == [f"early-{i}" for i in (1, 2, 3)] + [f"late-{i}" for i in (1, 2, 3)]
+    # Live: the later lines came as the job wrote them, well after the earlier ones were shown.
+    assert arrivals[3][0] - arrivals[2][0] >= 0.5, arrivals
+    assert f"[linkis] task {job['taskID']} Succeed" in "".join(text for _, text in shown)
 
 
 def test_attach_to_an_unknown_task_is_one_line(kernel):
