@@ -152,7 +152,7 @@ class JobView:
         tail = LogTail(list(self.tail), self.total_lines, job.task_id) if self.tail else None
         self.handle.update(BackgroundOutcome(summary, notes=[*getattr(job, "notes", ()), *_error_lines(error)],
                                              tail=tail, texts=texts, frame=frame))
-        self.close_live()
+        self.release()
 
     def show_wait_start(self, job: Any) -> None:
         """Hook for live views."""
@@ -168,6 +168,9 @@ class JobView:
 
     def close_live(self) -> None:
         """Hook for live views: remove what was shown while the job ran."""
+
+    def release(self) -> None:
+        """Hook for live views: free what kept the live view going (widget models)."""
 
     def _mine(self) -> bool:
         return threading.current_thread() is self._thread
@@ -262,11 +265,23 @@ class WidgetView(JobView):
         self.elapsed.value = format_seconds(job.elapsed)
 
     def close_live(self) -> None:
-        """Close every model; the frontend then hides the panel (its model id is cleared)."""
+        """Blank the panel's output and close its models. The output itself stays in the cell
+        (only ``clear_output`` could drop it, with everything else the cell showed); blanked, a
+        saved notebook shows nothing there instead of "Loading widget..." (docs/jupyter.md §3)."""
+        self.handle.update(_BLANK, raw=True)
+        self.release()
+
+    def release(self) -> None:
+        """Close every model (the panel's output was replaced)."""
         for widget in self._widgets:
             for part in (widget, getattr(widget, "layout", None), getattr(widget, "style", None)):
                 if part is not None:
                     part.close()
+
+
+#: What a finished panel's output becomes: nbval's sanitize rules read the panel's text/plain
+#: ("Linkis job (live panel)") as this too, since nbval does not apply display updates.
+_BLANK = {"text/plain": ""}
 
 
 class _LivePanel:

@@ -99,11 +99,12 @@ def test_quiet_shows_nothing_but_the_results(ip):
     assert out.stdout == "" and out.outputs == []
 
 
-def test_widget_mode_displays_a_panel_then_a_summary_and_a_bounded_log(ip):
+def test_widget_mode_displays_a_panel_then_blanks_it_for_a_summary_and_a_bounded_log(ip):
     _, out = run(ip, "shell --progress widget", "for i in $(seq 1 300); do echo line $i; done")
-    panel, summary, log = out.outputs[:3]
+    panel, blanked, summary, log = out.outputs[:4]
     assert panel.data["text/plain"] == "Linkis job (live panel)"
     assert "application/vnd.jupyter.widget-view+json" in panel.data
+    assert blanked.data == {"text/plain": ""}  # the panel's place, updated (not "Loading widget..." once saved)
     assert summary.data["text/plain"].startswith("Linkis task")
     assert "<div class='linkis-summary'>" in summary.data["text/html"]
     assert "<details class='linkis-log'>" in log.data["text/html"]
