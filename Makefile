@@ -8,7 +8,10 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: install system-deps demo lint test test-fast notebooks lab local bench clean
+.PHONY: install system-deps demo lint test test-fast test-pythons dist notebooks lab local bench clean
+
+# The Pythons linkis-magic supports (pyproject.toml's classifiers); `make test-pythons` needs each.
+PYTHONS := 3.10 3.11 3.12 3.13
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +49,25 @@ test: install system-deps lint
 test-fast: install
 	$(PY) -m pytest -p no:cacheprovider -ra -m "not browser" tests notebooks $(NBVAL)
 
+# Everything but the browser tests once per supported Python, each in a venv of its own
+# (.venv-3.10 ...). An interpreter is looked for under pyenv, then on PATH; one that is missing
+# fails the run like a failing suite, and every Python is tried before the run fails.
+test-pythons:
+	@failed=""; for v in $(PYTHONS); do \
+	  py=$$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/$$v.*/bin/python$$v 2>/dev/null | sort -V | tail -n 1); \
+	  if [ -z "$$py" ] && python$$v -c '' 2>/dev/null; then py=$$(command -v python$$v); fi; \
+	  if [ -z "$$py" ]; then echo "test-pythons: no Python $$v on this machine"; failed="$$failed $$v"; continue; fi; \
+	  echo "test-pythons: Python $$v ($$py)"; \
+	  $(MAKE) --no-print-directory test-fast PYTHON=$$py VENV=.venv-$$v || failed="$$failed $$v"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "test-pythons: failed on Python$$failed"; exit 1; fi; \
+	echo "test-pythons: passed on Python $(PYTHONS)"
+
+# The sdist and the wheel, in dist/ (tests/packaging installs a wheel built the same way).
+dist: install
+	rm -rf dist
+	$(PY) -m build --outdir dist .
+
 # Re-execute the example notebooks in place against a fresh embedded Linkis (commit the result).
 notebooks: install
 	$(PY) -m linkis_magic.demo --write notebooks/*.ipynb
@@ -60,4 +82,4 @@ bench: install
 	$(PY) bench/run.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache build dist
+	rm -rf $(VENV) .venv-3.* .pytest_cache build dist

@@ -485,10 +485,16 @@ def submit(job_class: type[Job], client: LinkisClient, request: CellRequest, liv
 def start_local(data_dir: str) -> LocalLinkis:
     """The embedded local Linkis, started on first use and announced once."""
     if not _LOCAL_SERVERS:
-        from linkis_magic.local.server import (
-            GatewayStartError,
-            LocalLinkis,  # lazily: it imports the server stack
-        )
+        try:
+            from linkis_magic.local.server import (
+                GatewayStartError,
+                LocalLinkis,  # lazily: it imports the server stack
+            )
+        except ImportError as error:
+            from linkis_magic.local import not_installed
+
+            raise UsageError(f"no Linkis gateway configured, and {not_installed(error)}; or name a gateway: "
+                             "%linkis connect URL|PROFILE, or LINKIS_URL") from None
 
         path = Path(os.path.expanduser(data_dir))
         path.mkdir(parents=True, exist_ok=True)

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["LocalLinkis"]
+__all__ = ["LocalLinkis", "not_installed"]
+
+#: The extra that installs what the embedded gateway runs on (duckdb, sqlglot, starlette, uvicorn...).
+EXTRA = "pip install 'linkis-magic[local]'"
+
+
+def not_installed(error: ImportError) -> str:
+    """What to say when the embedded gateway cannot be imported: which extra to install."""
+    return f"the embedded local Linkis needs what {EXTRA} installs ({error.name or error} is missing)"
 
 
 def __getattr__(name: str) -> Any:

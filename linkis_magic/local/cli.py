@@ -35,7 +35,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Serve in the foreground until Ctrl-C."""
-    from linkis_magic.local.server import GatewayStartError, LocalLinkis
+    try:
+        from linkis_magic.local.server import GatewayStartError, LocalLinkis
+    except ImportError as error:
+        from linkis_magic.local import not_installed
+
+        print(f"linkis-magic local: {not_installed(error)}", file=sys.stderr)
+        return 1
 
     settings = LinkisSettings(linkis_version=args.linkis_version, owner_check=args.owner_check,
                               login_encrypt=args.login_encrypt)
