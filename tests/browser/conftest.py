@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from lab_server import JupyterLab
+from lab_server import JupyterLab, Notebook7
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from linkis_magic.local.server import LocalLinkis
@@ -37,10 +37,11 @@ SCREENSHOTS = Path(os.environ.get("LINKIS_SCREENSHOT_DIR")
                    or Path(__file__).resolve().parents[2] / "build" / "screenshots")
 
 
-@pytest.fixture(scope="session")
-def lab(local_linkis: LocalLinkis, tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLab]:
-    """JupyterLab whose kernels find the local Linkis through the ``LINKIS_*`` environment, with
-    the Linkis kernels installed (``linkis-magic kernels install``) in a prefix it searches."""
+def serve(server_class: type[JupyterLab], local_linkis: LocalLinkis,
+          tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLab]:
+    """A Jupyter frontend whose kernels find the local Linkis through the ``LINKIS_*``
+    environment, with the Linkis kernels installed (``linkis-magic kernels install``) in a prefix
+    it searches."""
     prefix = tmp_path_factory.mktemp("kernels-prefix")
     subprocess.run([sys.executable, "-m", "linkis_magic.cli", "kernels", "install", "--prefix", str(prefix)],
                    check=True, capture_output=True, timeout=60)
@@ -50,7 +51,7 @@ def lab(local_linkis: LocalLinkis, tmp_path_factory: pytest.TempPathFactory) -> 
         "LINKIS_PASSWORD": local_linkis.password,
         "JUPYTER_PATH": str(prefix / "share" / "jupyter"),
     }
-    server = JupyterLab(
+    server = server_class(
         root_dir=tmp_path_factory.mktemp("notebooks"),
         state_dir=tmp_path_factory.mktemp("jupyter"),
         env=env,
@@ -60,6 +61,18 @@ def lab(local_linkis: LocalLinkis, tmp_path_factory: pytest.TempPathFactory) -> 
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def lab(local_linkis: LocalLinkis, tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLab]:
+    """JupyterLab 4."""
+    yield from serve(JupyterLab, local_linkis, tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def notebook7(local_linkis: LocalLinkis, tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLab]:
+    """Notebook 7 (``jupyter notebook``)."""
+    yield from serve(Notebook7, local_linkis, tmp_path_factory)
 
 
 @pytest.fixture(scope="session")
@@ -85,16 +98,27 @@ def browser_context(browser: Browser) -> Iterator[BrowserContext]:
     context.close()
 
 
-@pytest.fixture
-def page(browser_context: BrowserContext, lab: JupyterLab) -> Iterator[Page]:
+def tab_on(browser_context: BrowserContext, server: JupyterLab) -> Iterator[Page]:
     """A fresh browser tab; at the end the test's kernels are shut down through the REST API."""
     tab = browser_context.new_page()
     try:
         yield tab
     finally:
         tab.close()
-        for session in lab.api("GET", "/api/sessions").json():
-            lab.api("DELETE", f"/api/sessions/{session['id']}")
+        for session in server.api("GET", "/api/sessions").json():
+            server.api("DELETE", f"/api/sessions/{session['id']}")
+
+
+@pytest.fixture
+def page(browser_context: BrowserContext, lab: JupyterLab) -> Iterator[Page]:
+    """A fresh tab for JupyterLab."""
+    yield from tab_on(browser_context, lab)
+
+
+@pytest.fixture
+def notebook7_page(browser_context: BrowserContext, notebook7: JupyterLab) -> Iterator[Page]:
+    """A fresh tab for Notebook 7."""
+    yield from tab_on(browser_context, notebook7)
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""JupyterLab 4 as a child process on loopback, for the browser tests.
+"""JupyterLab 4 (and Notebook 7) as a child process on loopback, for the browser tests.
 
 Facts this relies on are in ``docs/browser-tests.md``: the token flag, the
 news toast and how to silence it, readiness through ``/api/status``, and that SIGTERM to the
@@ -103,9 +103,12 @@ class JupyterLab:
         text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
         return "\n".join(text.splitlines()[-lines:])
 
+    #: The ``jupyter`` subcommand that serves the frontend.
+    app = "lab"
+
     def _command(self) -> list[str]:
         return [
-            sys.executable, "-m", "jupyter", "lab",
+            sys.executable, "-m", "jupyter", self.app,
             "--no-browser",
             "--allow-root",
             "--ServerApp.ip=127.0.0.1",
@@ -148,3 +151,13 @@ class JupyterLab:
 
     def _auth(self) -> dict[str, str]:
         return {"Authorization": f"token {self.token}"}
+
+
+class Notebook7(JupyterLab):
+    """``jupyter notebook`` (Notebook 7): the same server and toolbar, one notebook a page."""
+
+    app = "notebook"
+
+    def notebook_url(self, name: str) -> str:
+        """The notebook's own page (``/notebooks/<path>``), logged in by the token."""
+        return f"{self.url}/notebooks/{name}?token={self.token}"

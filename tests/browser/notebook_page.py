@@ -64,6 +64,11 @@ class NotebookPage:
         expect(cell.locator(".jp-InputArea-prompt")).not_to_have_text("[ ]:")
         return cell
 
+    def save(self) -> None:
+        """Save the notebook (Ctrl+S, focus in the notebook, not in an editor)."""
+        self.panel.locator(".jp-Notebook").first.click(position={"x": 5, "y": 5})
+        self.page.keyboard.press("Control+s")
+
     def stop(self) -> None:
         """Click the toolbar's "Interrupt the kernel" button."""
         self.panel.locator(STOP_BUTTON).click()
