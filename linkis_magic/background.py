@@ -67,7 +67,7 @@ class BackgroundCell:
         while not self._ended.wait(0.1):
             pass
         if self.error is not None:
-            raise self.error
+            raise self.error.with_traceback(None)  # each wait shows it afresh, not stacked
         return self.result
 
     def _follow(self) -> None:
@@ -80,9 +80,12 @@ class BackgroundCell:
         except Exception as error:  # shown in the cell's own view, raised by wait(): never elsewhere
             self.error = error
         try:
-            self._on_end(self)
+            self._on_end(self)  # -o, the kernel's list of running jobs, the catalog
+        except Exception as error:
+            self.error = self.error or error
+        try:
             self.view.end_in_place(self.job, frame=self.result, texts=texts, error=self.error)
-        except Exception:  # noqa: S110  the kernel may be going away; nothing is left to tell
+        except Exception:  # noqa: S110  the kernel may be going away: nothing is left to show it in
             pass
         finally:
             self._ended.set()

@@ -30,12 +30,15 @@ background cells, engines, the catalog, files and connections.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import dataclasses
 import getpass
 import hashlib
 import os
 import re
-from collections.abc import Sequence
+import threading
+import time
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -518,6 +521,29 @@ def _check_engine(name: str, settings: Settings) -> None:
         raise UsageError(e.message) from None
 
 
+def kill_all(jobs: Iterable[Job], within: float = 2.0) -> None:
+    """Send every kill at once and give them ``within`` seconds together to be confirmed: a
+    kernel that has not exited 2.5 s after a shutdown request is sent SIGTERM by jupyter_client
+    (half its ``shutdown_wait_time``), and SIGTERM runs no exit handler. Best effort: the
+    gateway may be gone already."""
+    def kill(job: Job) -> None:
+        with contextlib.suppress(Exception):
+            job.kill(confirm_within=within * 0.75)
+
+    threads = []
+    for job in jobs:
+        thread = threading.Thread(target=kill, args=(job,), daemon=True, name=f"linkis-exit-kill-{job.task_id}")
+        try:
+            thread.start()
+        except RuntimeError:  # too late in the interpreter's exit for a thread: kill from here
+            kill(job)
+            continue
+        threads.append(thread)
+    deadline = time.monotonic() + within
+    for thread in threads:
+        thread.join(max(deadline - time.monotonic(), 0.0))
+
+
 @atexit.register
 def shutdown() -> None:
     """Kill jobs still running (unless ``kill_on_exit`` is False) and stop the local gateway
@@ -525,12 +551,10 @@ def shutdown() -> None:
 
     Idempotent: a job is forgotten once killed, a server once stopped.
     """
-    while _RUNNING and _EXIT["kill"]:
-        job = _RUNNING.pop()
-        try:
-            job.kill(confirm_within=2.0)
-        except Exception:  # best effort on the way out: the gateway may be gone already
-            continue
+    if _EXIT["kill"]:
+        jobs = _RUNNING.copy()  # one C call: a background thread may discard its job meanwhile
+        _RUNNING.difference_update(jobs)
+        kill_all(jobs)
     while _LOCAL_SERVERS:
         _LOCAL_SERVERS.pop().stop()
 

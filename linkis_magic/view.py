@@ -314,6 +314,10 @@ class StatusLine(JobView):
     def show_progress(self, job: Any) -> None:
         self._show(job)
 
+    def close_live(self) -> None:
+        """The submit was refused: nothing is running in the background."""
+        self.handle.update(_BLANK, raw=True)
+
     def _show(self, job: Any) -> None:
         if _ended(job):
             return  # the outcome replaces the line

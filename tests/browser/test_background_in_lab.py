@@ -1,5 +1,5 @@
 """A background cell in real JupyterLab: its panel keeps advancing while another cell runs, and
-it ends in its own cell as a summary, whatever cell runs at that moment."""
+it ends in its own cell as a summary while that other cell still runs."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ from linkis_magic.local.server import LocalLinkis
 pytestmark = pytest.mark.browser
 
 BACKGROUND = '%%linkis shell --bg\nfor i in $(seq 1 16); do echo "step $i"; sleep 0.5; done'
-OTHER = "import time\nfor i in range(8):\n    print(f'other cell {i}', flush=True)\n    time.sleep(0.5)"
+#: Outlasts the background job (about 8 s), so the job ends while this cell holds the kernel.
+OTHER = "import time\nfor i in range(30):\n    print(f'other cell {i}', flush=True)\n    time.sleep(0.5)"
 
 
 def steps_shown(cell) -> int:
@@ -51,6 +52,8 @@ def test_a_background_panel_advances_while_another_cell_runs(
 
     summary = job_cell.locator(".linkis-summary")
     expect(summary).to_contain_text(f"Linkis task {task_id} · Succeed")  # in its own cell, in place
+    assert "other cell 29" not in other.inner_text()  # ... while the other cell still runs
+    notebook.expect_kernel("busy")
     expect(job_cell.locator(".linkis-panel")).to_have_count(0)
-    expect(other.locator(".jp-OutputArea-output")).to_contain_text("other cell 7")
+    expect(other.locator(".jp-OutputArea-output")).to_contain_text("other cell 29")
     assert "step" not in other.inner_text() and "Linkis task" not in other.inner_text()

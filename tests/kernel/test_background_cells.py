@@ -14,9 +14,12 @@ from tests.support import kills, wait_for
 
 #: A shell job that writes a line every 0.3 s for about 4 s.
 TICKING = "%%linkis shell --bg\nfor i in $(seq 1 12); do echo tick-$i; sleep 0.3; done; echo done"
-#: A Python job that returns a table after 4 s.
-TABLE = ("%%linkis python --bg -o trips\nimport time\nimport pandas as pd\ntime.sleep(4)\n"
+#: A Python job that returns a table after 8 s: long enough to outlast three cells on a busy machine.
+TABLE = ("%%linkis python --bg -o trips\nimport time\nimport pandas as pd\ntime.sleep(8)\n"
          "show(pd.DataFrame({'city': ['Lisbon', 'Porto'], 'trips': [3, 2]}))")
+
+
+UNFINISHED = ("Inited", "Scheduled", "Running")
 
 
 def run(kc, code: str) -> dict:
@@ -46,13 +49,13 @@ def test_a_background_job_runs_on_while_three_other_cells_execute_and_return(ker
     _, kc = kernel
     assert run(kc, TABLE)["status"] == "ok"
     task_id = newest_task(client)["taskID"]
-    assert client.job_info(task_id)["status"] in ("Inited", "Scheduled", "Running")  # it returned at once
+    assert client.job_info(task_id)["status"] in UNFINISHED  # the cell returned at once
     assert run(kc, "x = sum(range(10))")["status"] == "ok"
     assert run(kc, "%%linkis shell --quiet\necho foreground")["status"] == "ok"
     assert value_of(kc, "_linkis_last.task_id") != task_id  # the foreground cell ran its own job
     assert run(kc, "running = %linkis jobs --running")["status"] == "ok"
     assert value_of(kc, "running['taskID'].tolist()") == [task_id]  # three cells ran while it did
-    assert client.job_info(task_id)["status"] == "Running"
+    assert client.job_info(task_id)["status"] in UNFINISHED
     assert run(kc, f"%linkis wait {task_id}")["status"] == "ok"
     assert client.job_info(task_id)["status"] == "Succeed"
     assert value_of(kc, "trips.to_dict('list')") == {"city": ["Lisbon", "Porto"], "trips": [3, 2]}
@@ -94,13 +97,26 @@ def test_the_panel_keeps_moving_while_the_kernel_is_idle_and_ends_in_place(kerne
 
 def test_a_failing_background_job_leaves_other_cells_alone(kernel, client):
     _, kc = kernel
-    assert run(kc, "%%linkis shell --bg\necho about to fail; sleep 1; exit 3")["status"] == "ok"
+    cell = kc.execute("%%linkis shell --bg\necho about to fail; sleep 1; exit 3")
+    assert reply_to(kc, cell)["status"] == "ok"
     task_id = newest_task(client)["taskID"]
-    # This cell runs while the background job fails: it must not become an error.
-    quiet = run(kc, "import time\nfor _ in range(30):\n    time.sleep(0.1)")
-    assert quiet["status"] == "ok", quiet
+    # This cell runs until the background job has failed: it must not show or raise anything of it.
+    other = kc.execute("import time\nprint('other cell', flush=True)\n"
+                       f"while _linkis_jobs[{task_id}].error is None:\n    time.sleep(0.1)\ntime.sleep(1.0)")
+    messages, ended = [], None
+    while not (messages and messages[-1]["msg_type"] == "status"
+               and messages[-1]["content"]["execution_state"] == "idle"):
+        msg = kc.get_iopub_msg(timeout=TIMEOUT)
+        if msg["msg_type"] == "update_display_data":
+            ended = msg
+        elif msg["parent_header"].get("msg_id") == other:
+            messages.append(msg)
+    assert reply_to(kc, other)["status"] == "ok"
+    shown = [m for m in messages if m["msg_type"] in ("stream", "display_data", "error", "execute_result")]
+    assert [(m["msg_type"], m["content"].get("text")) for m in shown] == [("stream", "other cell\n")]
+    assert ended is not None and ended["parent_header"]["msg_id"] == cell  # its end went to its own cell
+    assert ended["content"]["data"]["text/plain"].startswith(f"Linkis task {task_id} · Failed")
     assert client.job_info(task_id)["status"] == "Failed"
-    wait_for(lambda: value_of(kc, f"_linkis_jobs[{task_id}].done"), 10, what="the background cell to end")
     assert value_of(kc, f"type(_linkis_jobs[{task_id}].error).__name__") == "JobFailed"
     waited = run(kc, f"%linkis wait {task_id}")  # the failure is raised where it is asked for
     assert waited["status"] == "error" and waited["ename"] == "JobFailed"
@@ -112,11 +128,14 @@ def test_the_stop_button_leaves_a_background_job_running(kernel, local_linkis, c
     before = local_linkis.mark()
     assert run(kc, "%%linkis shell --bg\nsleep 4")["status"] == "ok"
     task_id = newest_task(client)["taskID"]
-    busy = kc.execute("import time; time.sleep(20)")
-    time.sleep(1.0)
+    busy = kc.execute("import time\nprint('busy', flush=True)\ntime.sleep(20)")
+    while True:  # the busy cell has started once its line arrives
+        msg = kc.get_iopub_msg(timeout=TIMEOUT)
+        if msg["msg_type"] == "stream" and msg["parent_header"].get("msg_id") == busy:
+            break
     km.interrupt_kernel()
     assert reply_to(kc, busy)["ename"] == "KeyboardInterrupt"
-    assert client.job_info(task_id)["status"] == "Running"
+    assert client.job_info(task_id)["status"] in UNFINISHED
     assert kills(local_linkis, before) == []
     assert run(kc, f"%linkis wait {task_id}")["status"] == "ok"
     assert client.job_info(task_id)["status"] == "Succeed"

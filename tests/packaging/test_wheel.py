@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import signal
 import subprocess
 import sys
+import threading
+import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -91,16 +94,21 @@ def venv_gateway(with_local, tmp_path) -> Iterator[dict[str, str]]:
     process = subprocess.Popen([with_local.parent / "linkis-magic", "local", "--port", "0", "--data-dir", tmp_path],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path,
                                env=clean_env())
+    lines: queue.Queue[str] = queue.Queue()
+    # Read on a thread until the gateway exits, so neither a silent gateway nor a full pipe hangs us.
+    threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True).start()
     try:
-        banner = {}
-        for line in process.stdout:
+        banner: dict[str, str] = {}
+        deadline = time.monotonic() + RUN_TIMEOUT
+        while "ready" not in banner:
+            line = lines.get(timeout=max(deadline - time.monotonic(), 0.1))
             if line.startswith("Local Linkis gateway: "):
                 banner["url"] = line.split()[3]
-            elif ":" in line and line.strip().split(" ", 1)[0] in ("user", "token"):
+            elif line.strip().split(" ", 1)[0] in ("user", "token"):
                 key, value = line.split(":", 1)
                 banner[key.strip()] = value.split()[0]
-            if line.startswith("Press Ctrl-C"):
-                break
+            elif line.startswith("Press Ctrl-C"):
+                banner["ready"] = "yes"
         assert {"url", "user", "token"} <= set(banner), banner
         yield banner
     finally:
