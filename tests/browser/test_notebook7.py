@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 from lab_server import JupyterLab
-from notebook_page import STDERR, NotebookPage, write_notebook
+from notebook_page import STDERR
 from playwright.sync_api import Page, expect
-from test_jupyterlab import KILL_DEADLINE, LONG_SHELL_JOB, final_status, kill_requests, server_task
+from test_jupyterlab import KILL_DEADLINE, LONG_SHELL_JOB, final_status, kill_requests, open_notebook, server_task
 
 from linkis_magic.local.server import LocalLinkis
 from tests.support import wait_for
@@ -18,15 +18,10 @@ from tests.support import wait_for
 pytestmark = pytest.mark.browser
 
 
-def open_in_notebook7(page: Page, server: JupyterLab, name: str, sources: list[str]) -> NotebookPage:
-    write_notebook(server.root_dir / name, sources)
-    return NotebookPage(page, server.notebook_url(name)).open()
-
-
 def test_the_live_panel_renders_and_the_stop_button_kills_the_job(
     notebook7_page: Page, notebook7: JupyterLab, local_linkis: LocalLinkis
 ) -> None:
-    notebook = open_in_notebook7(notebook7_page, notebook7, "stop.ipynb", ["%load_ext linkis_magic", LONG_SHELL_JOB])
+    notebook = open_notebook(notebook7_page, notebook7, "stop.ipynb", ["%load_ext linkis_magic", LONG_SHELL_JOB])
     notebook.run(0)
     job_cell = notebook.run(1)
     expect(job_cell.locator(".linkis-panel .linkis-state")).to_have_text("Running")
@@ -45,7 +40,7 @@ def test_the_summary_and_table_stay_after_a_reload(
     notebook7_page: Page, notebook7: JupyterLab, local_linkis: LocalLinkis, screenshots: Path
 ) -> None:
     query = "%%linkis hive\nselect 1 as a, 'x' as b"
-    notebook = open_in_notebook7(notebook7_page, notebook7, "reload.ipynb", ["%load_ext linkis_magic", query])
+    notebook = open_notebook(notebook7_page, notebook7, "reload.ipynb", ["%load_ext linkis_magic", query])
     notebook.run(0)
     cell = notebook.run(1)
     expect(cell.locator(".linkis-summary")).to_contain_text("1 row × 2 columns")
