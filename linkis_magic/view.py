@@ -128,17 +128,12 @@ class JobView:
         self.show_log(job, batch)
 
     def finish(self, job: Any, *, frame: Any = None) -> None:
-        """Replace the live view by the final summary and the log tail.
+        """Replace the live view by one output: the summary, any notes, the log tail.
 
-        ``frame`` is the result DataFrame, if any, for its shape.
+        ``frame`` is the result DataFrame, if any, for its shape (the cell shows the frame itself).
         """
         self.close_live()
-        shape = getattr(frame, "shape", (None, None))
-        display(JobSummary(job.task_id, _state_name(job), job.elapsed, *shape))
-        for note in getattr(job, "notes", ()):
-            _say(f"linkis-magic: {note}")
-        if self.tail:
-            display(LogTail(list(self.tail), self.total_lines, job.task_id))
+        display(self.outcome(job, frame=frame))
 
     def end_in_place(self, job: Any, *, frame: Any = None, texts: Sequence[str] = (),
                      error: BaseException | None = None) -> None:
@@ -147,12 +142,17 @@ class JobView:
         nothing."""
         if self.handle is None:
             return
-        shape = getattr(frame, "shape", (None, None))
-        summary = JobSummary(job.task_id, _state_name(job), job.elapsed, *shape)
-        tail = LogTail(list(self.tail), self.total_lines, job.task_id) if self.tail else None
-        self.handle.update(BackgroundOutcome(summary, notes=[*getattr(job, "notes", ()), *_error_lines(error)],
-                                             tail=tail, texts=texts, frame=frame))
+        self.handle.update(self.outcome(job, frame=frame, texts=texts, error=error, table=True))
         self.release()
+
+    def outcome(self, job: Any, *, frame: Any = None, texts: Sequence[str] = (),
+                error: BaseException | None = None, table: bool = False) -> Outcome:
+        """How the job ended, as one output (``table``: with the frame itself, not only its shape)."""
+        shape = getattr(frame, "shape", (None, None))
+        notes = [*(f"linkis-magic: {note}" for note in getattr(job, "notes", ())), *_error_lines(error)]
+        tail = LogTail(list(self.tail), self.total_lines, job.task_id) if self.tail else None
+        return Outcome(JobSummary(job.task_id, _state_name(job), job.elapsed, *shape), notes=notes, tail=tail,
+                       texts=texts, frame=frame if table else None)
 
     def show_wait_start(self, job: Any) -> None:
         """Hook for live views."""
@@ -218,51 +218,43 @@ class TextView(JobView):
 
 
 class WidgetView(JobView):
-    """The live ipywidgets panel (see the module docstring)."""
+    """The live ipywidgets panel (see the module docstring): one HTML widget, whose value is the
+    header (state, task, elapsed time, progress bar, stages; how to stop a background cell) and
+    the log's last lines. One widget is three models (it, its layout, its style), each opened when
+    the panel shows and closed at its end; an update sends the whole panel, at most ``log_lines``
+    lines, once per poll."""
 
     def __init__(self, *, log_lines: int = 200, background: bool = False) -> None:
         super().__init__(log_lines=log_lines)
         import ipywidgets as w  # lazily: loading the extension must stay fast
 
-        self.state = _with_class(w.HTML("<b>Submitting</b>"), "linkis-state")
-        self.task = _with_class(w.HTML("task …"), "linkis-task")
-        self.elapsed = _with_class(w.HTML(""), "linkis-elapsed")
-        self.bar = _with_class(w.FloatProgress(value=0.0, min=0.0, max=1.0), "linkis-progress")
-        self.stages = _with_class(w.HTML(""), "linkis-stages")
-        self.log = _with_class(w.HTML(""), "linkis-log")
-        #: A background cell says how to stop it: the stop button leaves it running.
-        self.note = _with_class(w.HTML(""), "linkis-background") if background else None
-        header = w.HBox([self.state, self.task, self.elapsed, self.bar])
-        rows = [header, self.stages, self.log] + ([self.note] if self.note else [])
-        self.panel = _with_class(w.VBox(rows), "linkis-panel")
-        self._widgets = [self.state, self.task, self.elapsed, self.bar, self.stages, self.log,
-                         header, self.panel] + ([self.note] if self.note else [])
+        self._background = background
+        self._header = _header_html("Submitting", None, None, 0.0, [], background)
+        self._log = ""
+        self.panel = _with_class(w.HTML(self._header), "linkis-panel")
         self.handle = display(_LivePanel(self.panel), display_id=True)
 
     def show_wait_start(self, job: Any) -> None:
-        self.task.value = f"task {job.task_id}"
-        if self.note is not None:
-            self.note.value = f"<i>{html.escape(background_note(job.task_id))}</i>"
+        self._show(job)
 
     def show_state(self, job: Any) -> None:
-        if _ended(job):
-            return  # the panel gives way to the summary at once: updating it would only cost time
-        state = _state_name(job)
-        self.state.value = f"<b style='color:{_STATE_COLORS.get(state, 'inherit')}'>{state}</b>"
-        self.elapsed.value = format_seconds(job.elapsed)
+        self._show(job)
 
     def show_progress(self, job: Any) -> None:
-        if _ended(job):
-            return
-        self.bar.value = min(max(float(job.progress or 0.0), 0.0), 1.0)
-        self.stages.value = html.escape(_stages_text(job.stages))
-        self.elapsed.value = format_seconds(job.elapsed)
+        self._show(job)
 
     def show_log(self, job: Any, batch: list[tuple[str, str]]) -> None:
-        # One trait change per poll carrying at most `log_lines` lines: the widget state stays
-        # bounded however long the log grows (Output.append_stdout would resend it all).
-        self.log.value = _log_html(self.tail)
-        self.elapsed.value = format_seconds(job.elapsed)
+        # The last `log_lines` lines only: the widget state stays bounded however long the log
+        # grows (Output.append_stdout would resend it all).
+        self._log = _log_html(self.tail, "linkis-log")
+        self._show(job)
+
+    def _show(self, job: Any) -> None:
+        if _ended(job):
+            return  # the panel gives way to the summary at once: updating it would only cost time
+        self._header = _header_html(_state_name(job), job.task_id, job.elapsed, job.progress, job.stages,
+                                    self._background)
+        self.panel.value = self._header + self._log  # an unchanged value sends nothing
 
     def close_live(self) -> None:
         """Blank the panel's output and close its models. The output itself stays in the cell
@@ -272,11 +264,30 @@ class WidgetView(JobView):
         self.release()
 
     def release(self) -> None:
-        """Close every model (the panel's output was replaced)."""
-        for widget in self._widgets:
-            for part in (widget, getattr(widget, "layout", None), getattr(widget, "style", None)):
-                if part is not None:
-                    part.close()
+        """Close the panel's models (its output was replaced)."""
+        for part in (self.panel, self.panel.layout, self.panel.style):
+            part.close()
+
+
+def _header_html(state: str, task_id: int | None, seconds: float | None, progress: float | None,
+                 stages: Sequence[dict[str, Any]] | None, background: bool) -> str:
+    """The panel's header: state, task, elapsed time and progress bar on one line, then the
+    stages and, for a background cell, how to stop it. Each part has its own class."""
+    bar = min(max(float(progress or 0.0), 0.0), 1.0)
+    color = _STATE_COLORS.get(state, "inherit")
+    parts = [
+        f"<div><span class='linkis-state'><b style='color:{color}'>{html.escape(state)}</b></span> "
+        f"&nbsp;<span class='linkis-task'>task {'…' if task_id is None else task_id}</span>"
+        f"&nbsp; <span class='linkis-elapsed'>{format_seconds(seconds)}</span>&nbsp; "
+        f"<progress class='linkis-progress' value='{bar:.3f}' max='1' title='{bar:.0%}' "
+        f"style='width:14em;vertical-align:middle'></progress></div>"
+    ]
+    text = _stages_text(stages)
+    if text:
+        parts.append(f"<div class='linkis-stages'>{html.escape(text)}</div>")
+    if background:
+        parts.append(f"<div class='linkis-background'><i>{html.escape(background_note(task_id))}</i></div>")
+    return "".join(parts)
 
 
 #: What a finished panel's output becomes: nbval's sanitize rules read the panel's text/plain
@@ -333,9 +344,10 @@ def background_note(task_id: int | None) -> str:
             f"waits for it, %linkis kill {task_id} stops it")
 
 
-class BackgroundOutcome:
-    """How a background cell ended, in one output: the summary, what went wrong, the log tail,
-    text results and the table (the cell's value, had it not run in the background)."""
+class Outcome:
+    """How a job ended, in one output: the summary, notes (what went wrong, what may be
+    missing), the log tail, and for a background cell its text results and table too (the
+    cell's value, had it not run in the background)."""
 
     def __init__(self, summary: JobSummary, *, notes: Sequence[str] = (), tail: LogTail | None = None,
                  texts: Sequence[str] = (), frame: Any = None) -> None:
@@ -466,13 +478,14 @@ def _with_class(widget: Any, name: str) -> Any:
     return widget
 
 
-def _log_html(pairs: Iterable[tuple[str, str]]) -> str:
+def _log_html(pairs: Iterable[tuple[str, str]], css_class: str | None = None) -> str:
     spans = "\n".join(
         f"<span class='linkis-{level.lower()}' style='color:{_LEVEL_COLORS[level]}'>"
         f"{html.escape(line)}</span>"
         for level, line in pairs
     )
-    return f"<pre style='max-height:20em;overflow:auto;margin:0'>{spans}</pre>"
+    named = f" class='{css_class}'" if css_class else ""
+    return f"<pre{named} style='max-height:20em;overflow:auto;margin:0'>{spans}</pre>"
 
 
 def _count(number: int, noun: str) -> str:

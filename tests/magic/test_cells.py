@@ -88,9 +88,10 @@ def test_text_mode_reports_states_and_the_log(ip):
 def test_progress_none_shows_only_the_summary_and_the_log_tail(ip):
     _, out = run(ip, "shell --progress none", "echo one")
     assert "[linkis]" not in out.stdout
-    texts = plain(out)
-    assert texts[0].startswith("Linkis task") and texts[1].startswith("Log (")
-    assert "INFO one" in texts[1]
+    [text] = plain(out)  # one output: the summary, then the log tail
+    summary, title = text.splitlines()[:2]
+    assert summary.startswith("Linkis task") and title.startswith("Log (")
+    assert "INFO one" in text
 
 
 def test_quiet_shows_nothing_but_the_results(ip):
@@ -101,14 +102,15 @@ def test_quiet_shows_nothing_but_the_results(ip):
 
 def test_widget_mode_displays_a_panel_then_blanks_it_for_a_summary_and_a_bounded_log(ip):
     _, out = run(ip, "shell --progress widget", "for i in $(seq 1 300); do echo line $i; done")
-    panel, blanked, summary, log = out.outputs[:4]
+    panel, blanked, outcome = out.outputs[:3]
     assert panel.data["text/plain"] == "Linkis job (live panel)"
     assert "application/vnd.jupyter.widget-view+json" in panel.data
     assert blanked.data == {"text/plain": ""}  # the panel's place, updated (not "Loading widget..." once saved)
-    assert summary.data["text/plain"].startswith("Linkis task")
-    assert "<div class='linkis-summary'>" in summary.data["text/html"]
-    assert "<details class='linkis-log'>" in log.data["text/html"]
-    assert "last 200 of" in log.data["text/plain"] and "line 300" in log.data["text/plain"]
+    summary, title = outcome.data["text/plain"].splitlines()[:2]
+    assert summary.startswith("Linkis task") and "last 200 of" in title
+    assert "line 300\n" in outcome.data["text/plain"]
+    assert outcome.data["text/html"].startswith("<div class='linkis-summary'>")
+    assert "<details class='linkis-log'>" in outcome.data["text/html"]
 
 
 def test_failure_raises_with_task_error_code_and_how_to_read_the_log(ip):
@@ -220,8 +222,10 @@ def test_a_log_that_may_be_incomplete_says_so_under_the_summary(connect, forgetf
     ip = connect(forgetful_linkis)
     _, out = run(ip, "shell --progress none", "echo hello")
     task_id = ip.user_ns["_linkis_last"].task_id
-    assert f"linkis-magic: the log of task {task_id} may be incomplete: its file had no closing line yet; " \
-           f"%linkis log {task_id} reads it again" in out.stdout
+    summary, note = plain(out)[0].splitlines()[:2]
+    assert summary.startswith(f"Linkis task {task_id} · Succeed")
+    assert note == (f"linkis-magic: the log of task {task_id} may be incomplete: its file had no closing line yet; "
+                    f"%linkis log {task_id} reads it again")
 
 
 def test_a_cell_creator_does_not_make_a_new_client(connect, local_linkis, client):
