@@ -229,9 +229,8 @@ class WidgetView(JobView):
         import ipywidgets as w  # lazily: loading the extension must stay fast
 
         self._background = background
-        self._header = _header_html("Submitting", None, None, 0.0, [], background)
         self._log = ""
-        self.panel = _with_class(w.HTML(self._header), "linkis-panel")
+        self.panel = _with_class(w.HTML(_header_html("Submitting", None, None, 0.0, [], background)), "linkis-panel")
         self.handle = display(_LivePanel(self.panel), display_id=True)
 
     def show_wait_start(self, job: Any) -> None:
@@ -252,9 +251,8 @@ class WidgetView(JobView):
     def _show(self, job: Any) -> None:
         if _ended(job):
             return  # the panel gives way to the summary at once: updating it would only cost time
-        self._header = _header_html(_state_name(job), job.task_id, job.elapsed, job.progress, job.stages,
-                                    self._background)
-        self.panel.value = self._header + self._log  # an unchanged value sends nothing
+        header = _header_html(_state_name(job), job.task_id, job.elapsed, job.progress, job.stages, self._background)
+        self.panel.value = header + self._log  # an unchanged value sends nothing
 
     def close_live(self) -> None:
         """Blank the panel's output and close its models. The output itself stays in the cell
