@@ -187,8 +187,6 @@ class Job:
         self._entrance_end: tuple[JobStatus, float] | None = None  # (state, when the entrance said it)
         self._wants_results = False  # the caller of wait() reads the results next
         self._ahead: concurrent.futures.Future | None = None  # their listing, started early
-        #: History's answer to "has it ended?", asked for as soon as the log's closing line came.
-        self._confirm: concurrent.futures.Future[JobStatus] | None = None
 
     def __repr__(self) -> str:
         return f"<Job task {self.task_id} {self.status.value}>"
@@ -272,7 +270,7 @@ class Job:
         events("on_wait_start", self)
         if not self._done:
             deadline = None if timeout is None else time.monotonic() + timeout
-            self._ahead = self._confirm = None
+            self._ahead = None
             self._wants_results = list_results
             try:
                 self._follow(events, poll, deadline)
@@ -318,8 +316,7 @@ class Job:
     def _tick(self, kind: Read, poller: Poller, events: _Events, schedule: PollSchedule) -> bool:
         """Send one read and tell the poller what it said; return whether the job ended."""
         if kind is Read.STATUS:
-            confirm, self._confirm = self._confirm, None
-            self._set_status(confirm.result() if confirm else self._read_status(schedule), events)
+            self._set_status(self._read_status(schedule), events)
             if self.status.is_terminal:
                 return True
             self._set_progress(parse_progress((self.task or {}).get("progress")), self.stages, events)
@@ -332,15 +329,11 @@ class Job:
                 return False
             except LinkisProtocolError:
                 lines = []  # a passing gateway error: the next read picks up from the same line
-            # The closing line: history is asked to confirm the end, and the results are read
-            # beside it, before the last lines are shown (which takes the listener a moment).
-            if self._log.closed and self._confirm is None:
-                self._confirm = _READS.submit(self._read_status, schedule)
-            if self._log.succeeded and self._wants_results and self._ahead is None:
-                self._ahead = _READS.submit(self._results_ahead)
             if _moves_on(self.status, self._log.state):
                 self._set_status(self._log.state, events)  # a milestone line: Scheduled, Running (§6)
             self._emit_log(lines, events)
+            if self._log.succeeded and self._wants_results and self._ahead is None:
+                self._ahead = _READS.submit(self._results_ahead)  # while history confirms the end
             poller.after_log(time.monotonic(), lines=len(lines), closing=self._log.closed)
         elif kind is Read.PROGRESS:
             try:
