@@ -230,7 +230,8 @@ class WidgetView(JobView):
 
         self._background = background
         self._log = ""
-        self.panel = _with_class(w.HTML(_header_html("Submitting", None, None, 0.0, [], background)), "linkis-panel")
+        self.panel = w.HTML(_header_html("Submitting", None, None, 0.0, [], background))
+        self.panel.add_class("linkis-panel")
         self.handle = display(_LivePanel(self.panel), display_id=True)
 
     def show_wait_start(self, job: Any) -> None:
@@ -469,11 +470,6 @@ def show_text(text: str) -> None:
 def _say(text: str) -> None:
     # stdout is flushed every 0.2 s by ipykernel; flush so text mode keeps up (docs/jupyter.md §2).
     print(text, flush=True)
-
-
-def _with_class(widget: Any, name: str) -> Any:
-    widget.add_class(name)
-    return widget
 
 
 def _log_html(pairs: Iterable[tuple[str, str]], css_class: str | None = None) -> str:

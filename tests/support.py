@@ -39,15 +39,11 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 15.0, *, what: str =
 def our_threads() -> int:
     """Threads of this process but two bounded pools that grow lazily with concurrent work: the
     in-process gateway's request pool (AnyIO's workers, which come and go with the load and idle
-    out after 10 s) and the client's result reads (``linkis_magic.job._READS``, at most 8 threads,
-    one more whenever a read finds none idle; checked by ``read_pool_threads``)."""
+    out after 10 s) and the client's result reads (``linkis_magic.job._READS``: a
+    ThreadPoolExecutor adds a thread whenever a read finds none idle, never past its
+    ``max_workers``)."""
     return sum(1 for thread in threading.enumerate()
                if thread.name != "AnyIO worker thread" and not thread.name.startswith("linkis-read"))
-
-
-def read_pool_threads() -> int:
-    """Threads of the client's result-read pool (``linkis_magic.job._READS``)."""
-    return sum(1 for thread in threading.enumerate() if thread.name.startswith("linkis-read"))
 
 
 def open_descriptors() -> tuple[int, int]:
