@@ -66,9 +66,9 @@ def run_one(name: str, bench: Bench) -> list[Row]:
     """One bench's rows; a bench that breaks gives a failed row saying why, and the rest run.
 
     Each bench starts as if it ran alone: what the benches before it left in this process (which
-    hosts the gateway) is collected and then frozen out of the collector's sight. Without that, a
-    full collection walking some 160,000 older objects stalled the gateway for 84 ms in the middle
-    of the gateway-load bench, which then missed its p99 in full runs only.
+    hosts the gateway) is collected and then frozen out of the collector's sight while it runs.
+    Without that, a full collection walking some 160,000 older objects stalled the gateway for
+    84 ms in the middle of the gateway-load bench, which then missed its p99 in full runs only.
     """
     gc.collect()
     gc.freeze()
@@ -77,6 +77,8 @@ def run_one(name: str, bench: Bench) -> list[Row]:
     except Exception as error:  # report and go on: one broken bench must not hide the others
         traceback.print_exc()
         return [Row(name, float("nan"), "", None, "", "—", False, note=f"failed: {error!r}")]
+    finally:
+        gc.unfreeze()  # frozen objects are never collected: what dies later is freed before the next
 
 
 def main(argv: Sequence[str] | None = None) -> int:
