@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -45,6 +44,7 @@ from .protocol import (
     TOKEN_CODE_HEADER,
     TOKEN_USER_HEADER,
     MessageStatus,
+    gateway_root,
     is_result_file,
     result_index,
 )
@@ -126,16 +126,6 @@ OWNER_CHECK_HINT = ("(The gateway's owner check, wds.linkis.workspace.filesystem
                     "and log files to Linkis admins only; ask its operators to turn it off or make you an admin.)")
 
 
-def gateway_root(url: str) -> str:
-    """``http://host:9001`` from either that or a URL ending in ``/api/rest_j/v1``."""
-    root = url.strip().rstrip("/")
-    if root.endswith(API_PREFIX):
-        root = root[: -len(API_PREFIX)]
-    if not re.match(r"^https?://[^/]", root):
-        raise ValueError(f"Linkis gateway URL must start with http:// or https://: {url!r}")
-    return root
-
-
 def _is_read_timeout(error: requests.exceptions.RequestException) -> bool:
     # After retries urllib3 wraps a read timeout in MaxRetryError, which requests reports as a
     # ConnectionError; look at the reason to tell "slow" from "unreachable".
@@ -143,6 +133,19 @@ def _is_read_timeout(error: requests.exceptions.RequestException) -> bool:
         return True
     reason = getattr(error.args[0], "reason", None) if error.args else None
     return isinstance(reason, ReadTimeoutError)
+
+
+def _why_unreachable(error: requests.exceptions.RequestException) -> str:
+    """The operating system's reason ("Connection refused", "Name or service not known") when
+    there is one, without urllib3's wrapping of it (pool, retries, connection object)."""
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    cause: BaseException | None = reason
+    found: OSError | None = None
+    while cause is not None:
+        if isinstance(cause, OSError) and type(cause).__module__ in ("builtins", "socket"):
+            found = cause
+        cause = cause.__cause__ or cause.__context__
+    return (found.strerror or str(found)) if found is not None else str(error)
 
 
 def _connect_failed(error: BaseException | None) -> bool:
@@ -297,7 +300,7 @@ class LinkisClient:
             if _is_read_timeout(e):
                 raise LinkisTimeoutError(f"{method} {path}: no answer from {self.url} within "
                                          f"the read timeout: {e}") from e
-            raise LinkisConnectionError(f"{method} {path}: cannot reach {self.url}: {e}") from e
+            raise LinkisConnectionError(f"{method} {path}: cannot reach {self.url}: {_why_unreachable(e)}") from e
 
     def _envelope(self, method: str, path: str, decode: Callable[[bytes], Any] = _decode, **kwargs: Any) -> Envelope:
         resp = self._send(method, path, **kwargs)

@@ -4,6 +4,7 @@ magics and the rest of the line; :data:`SUBCOMMANDS` is the table ``%linkis help
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import re
 from collections.abc import Callable
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from IPython.core.error import UsageError
 
 from linkis_magic import view
-from linkis_magic.config import LOCAL, ConfigError, config_file_path, profile_names, read_config_file
+from linkis_magic.config import LOCAL, ConfigError, config_data, profile_names
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -37,6 +38,17 @@ def _task_id(rest: str, usage: str) -> int:
     return int(rest)
 
 
+#: Job history's list reads ``pageSize`` as a Java Integer and sets no maximum (§7.2).
+_MAX_COUNT = 2**31 - 1
+
+
+def _count(word: str, usage: str) -> int:
+    """A count of rows or jobs: a whole number from 1."""
+    if not (word.isascii() and word.isdigit()) or not 1 <= int(word) <= _MAX_COUNT:
+        raise UsageError(f"usage: %linkis {usage} (N: a whole number from 1)")
+    return int(word)
+
+
 def _attach(magics: LinkisMagics, rest: str, usage: str) -> Job:
     from linkis_magic.job import Job
 
@@ -52,9 +64,8 @@ def _jobs(magics: LinkisMagics, rest: str) -> pd.DataFrame:
 
         columns = ["taskID", "engine", "status", "progress", "elapsed", "output"]
         return pd.DataFrame(running(magics.background_cells), columns=columns)
-    if rest and not (rest.isascii() and rest.isdigit()):
-        raise UsageError("usage: %linkis jobs [N | --running]")
-    tasks, _total = magics.client().list_jobs(pageSize=int(rest or 20))
+    count = _count(rest, "jobs [N | --running]") if rest else 20
+    tasks, _total = magics.client().list_jobs(pageSize=count)
     columns = ["taskID", "status", "engineType", "runType", "createdTime", "costTime",
                "executionCode"]
     frame = pd.DataFrame([{c: task.get(c) for c in columns} for task in tasks], columns=columns)
@@ -93,9 +104,8 @@ def _connect(magics: LinkisMagics, rest: str) -> None:
     if "://" in target or target == LOCAL:
         magics.url, magics.profile = target, ""
     else:
-        settings_file = config_file_path({"config_file": magics.config_file}, os.environ)
         try:
-            known = profile_names(read_config_file(settings_file))
+            known = profile_names(config_data({"config_file": magics.config_file}, os.environ))
         except ConfigError as e:
             raise UsageError(str(e)) from None
         if target not in known:
@@ -224,19 +234,21 @@ def _engines(magics: LinkisMagics, rest: str) -> pd.DataFrame | None:
     import pandas as pd
 
     usage = "engines [kill ID | kill --idle MINUTES]"
-    client = magics.client()
-    nodes = client.engines()
-    frame = _engine_frame(nodes)
     words = rest.split()
-    if not words:
-        return frame
-    if words[0] != "kill" or len(words) not in (2, 3) or (len(words) == 3 and words[1] != "--idle"):
+    if words and (words[0] != "kill" or len(words) not in (2, 3) or (len(words) == 3 and words[1] != "--idle")):
         raise UsageError(f"usage: %linkis {usage}")
-    if len(words) == 3:
+    if len(words) == 3:  # checked before anything is asked, as it decides what is stopped
         try:
             minutes = float(words[2])
         except ValueError:
-            raise UsageError(f"usage: %linkis {usage}") from None
+            minutes = math.nan
+        if not 0 <= minutes < math.inf:
+            raise UsageError(f"usage: %linkis {usage} (MINUTES: a number from 0)")
+    client = magics.client()
+    frame = _engine_frame(client.engines())
+    if not words:
+        return frame
+    if len(words) == 3:
         chosen = frame[(frame["status"] == "Unlock") & (frame["idle_minutes"] >= minutes)]["id"].tolist()
     else:
         if words[1] not in set(frame["id"]):
@@ -355,17 +367,20 @@ def _describe(magics: LinkisMagics, rest: str) -> pd.DataFrame:
 def _preview(magics: LinkisMagics, rest: str) -> pd.DataFrame | None:
     usage = "preview [DATABASE.]TABLE [N]"
     words = rest.split()
-    if not 1 <= len(words) <= 2 or (len(words) == 2 and not (words[1].isascii() and words[1].isdigit())):
+    if not 1 <= len(words) <= 2:
         raise UsageError(f"usage: %linkis {usage}")
+    rows = _count(words[1], usage) if len(words) == 2 else 10
     database, table = _table_name(words[0], usage)
-    rows = int(words[1]) if len(words) == 2 else 10
     _catalog_call(lambda: magics.catalog().columns(database, table, fallback=True))  # a clear error first
     return magics.linkis_cell(f"hive --limit {rows}", f"SELECT * FROM {database}.{table} LIMIT {rows}")
 
 
 def _help(magics: LinkisMagics, rest: str) -> None:
-    width = max(len(c.usage) for c in SUBCOMMANDS.values())
-    lines = [f"  %linkis {c.usage:<{width}}  {c.help}" for c in SUBCOMMANDS.values()]
+    if rest:
+        raise UsageError("usage: %linkis help")
+    # The usage on its own line, what it does under it: one column as wide as the longest usage
+    # would make every line wrap in a notebook.
+    lines = [f"  %linkis {c.usage}\n      {c.help}" for c in SUBCOMMANDS.values()]
     view.show_text("\n".join(["Linkis line commands (%%linkis? for running cells):", *lines]))
 
 

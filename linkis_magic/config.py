@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from linkis_magic.engines import check_creator
+from linkis_magic.protocol import redact_url, url_problem
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -124,9 +125,14 @@ def load_settings(
     flags: Mapping[str, Any], traits: Mapping[str, Any], environ: Mapping[str, str]
 ) -> Settings:
     """Read the config file named by the layers (or the default one) and resolve settings."""
-    path = config_file_path(traits, environ)
+    return resolve_settings(flags, traits, environ, config_data(traits, environ))
+
+
+def config_data(traits: Mapping[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
+    """The config file the layers name, parsed: a missing default file is empty, a missing file
+    named by the trait or ``LINKIS_CONFIG`` an error."""
     explicit = _present(traits.get("config_file")) or _present(environ.get("LINKIS_CONFIG"))
-    return resolve_settings(flags, traits, environ, read_config_file(path, required=explicit))
+    return read_config_file(config_file_path(traits, environ), required=explicit)
 
 
 def config_file_path(traits: Mapping[str, Any], environ: Mapping[str, str]) -> Path:
@@ -206,7 +212,7 @@ def _coerce(name: str, value: Any) -> Any:
     try:
         return _CONVERTERS.get(name, _text)(value)
     except (TypeError, ValueError) as e:
-        shown = "<hidden>" if name in SECRETS else repr(value)
+        shown = "<hidden>" if name in SECRETS else repr(redact_url(value) if name == "url" else value)
         raise ConfigError(f"bad value for {name}: {shown} ({e})") from None
 
 
@@ -262,8 +268,9 @@ def _user(value: Any) -> str:
 
 def _url(value: Any) -> str:
     text = _text(value).strip()
-    if text != LOCAL and not text.lower().startswith(("http://", "https://")):
-        raise ValueError("expected an http:// or https:// gateway URL, or 'local'")
+    problem = None if text == LOCAL else url_problem(text)
+    if problem:
+        raise ValueError(f"{problem}, or be 'local'" if "http" in problem else problem)
     return text
 
 

@@ -12,6 +12,37 @@ import re
 #: REST prefix every Linkis endpoint lives under (§1).
 API_PREFIX = "/api/rest_j/v1"
 
+_USERINFO = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://)[^/?#@]*@")
+
+
+def redact_url(url: str) -> str:
+    """``url`` with any ``user:password@`` part shown as ``***@``: safe to print."""
+    return _USERINFO.sub(r"\1***@", url)
+
+
+def gateway_root(url: str) -> str:
+    """``http://host:9001`` from either that or a URL ending in ``/api/rest_j/v1``; a
+    ``ValueError`` for anything else (see :func:`url_problem`)."""
+    root = url.strip().rstrip("/")
+    if root.endswith(API_PREFIX):
+        root = root[: -len(API_PREFIX)]
+    problem = url_problem(root)
+    if problem:
+        raise ValueError(f"bad Linkis gateway URL {redact_url(url)!r}: {problem}")
+    return root
+
+
+def url_problem(url: str) -> str | None:
+    """Why ``url`` cannot name a gateway, or None. A user or password in it is refused: Linkis
+    reads neither from there (the client logs in with the user and password or token settings),
+    and messages that show the URL would print them."""
+    if not re.match(r"^https?://[^/?#]", url.strip(), re.IGNORECASE):
+        return "it must start with http:// or https:// and name a host"
+    if _USERINFO.match(url.strip()):
+        return "it must not hold a user or password: give them as the user and password (or token) settings"
+    return None
+
+
 #: Session cookie set by ``POST /user/login`` (§2.1).
 SESSION_COOKIE = "linkis_user_session_ticket_id_v1"
 

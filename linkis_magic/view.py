@@ -191,7 +191,8 @@ class TextView(JobView):
         self._last_line = ""
 
     def show_wait_start(self, job: Any) -> None:
-        _say(f"[linkis] task {job.task_id} submitted")
+        # A job known to history already (``%linkis attach``) was submitted long ago.
+        _say(f"[linkis] task {job.task_id} " + ("submitted" if job.status == "Inited" else "attached"))
 
     def show_state(self, job: Any) -> None:
         self._status_line(job)

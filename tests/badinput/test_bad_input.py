@@ -102,7 +102,7 @@ def test_an_unreachable_gateway_is_one_line():
         probe.bind(("127.0.0.1", 0))
         url = f"http://127.0.0.1:{probe.getsockname()[1]}"
         with LinkisClient(url, user="alice", token="tk", retries=0) as client:
-            with pytest.raises(LinkisConnectionError, match=f"cannot reach {url}") as info:
+            with pytest.raises(LinkisConnectionError, match=f"cannot reach {url}: Connection refused$") as info:
                 Job.submit(client, "select 1", engine="hive")
     one_line(info.value)
 
@@ -211,6 +211,22 @@ def test_catalog_commands_refuse_malformed_lines_before_sending(shell, local_lin
     with pytest.raises(UsageError) as info:
         shell.run_line_magic("linkis", line)
     assert str(info.value).startswith(message) and "\n" not in str(info.value)
+    assert local_linkis.requests_since(since) == []
+
+
+@pytest.mark.parametrize("line, message", [
+    ("jobs 0", "usage: %linkis jobs [N | --running] (N: a whole number from 1)"),
+    ("jobs 99999999999999999999", "usage: %linkis jobs [N | --running] (N: a whole number from 1)"),
+    ("preview default.t 0", "usage: %linkis preview [DATABASE.]TABLE [N] (N: a whole number from 1)"),
+    ("engines kill --idle -5", "usage: %linkis engines [kill ID | kill --idle MINUTES] (MINUTES: a number from 0)"),
+    ("engines kill --idle nan", "usage: %linkis engines [kill ID | kill --idle MINUTES] (MINUTES: a number from 0)"),
+    ("help me", "usage: %linkis help"),
+])
+def test_line_commands_refuse_bad_numbers_before_sending(shell, local_linkis: LocalLinkis, line, message):
+    since = local_linkis.mark()
+    with pytest.raises(UsageError) as info:
+        shell.run_line_magic("linkis", line)
+    assert str(info.value) == message
     assert local_linkis.requests_since(since) == []
 
 

@@ -124,7 +124,9 @@ def test_attach_after_a_kernel_restart_shows_the_earlier_log_once_then_the_rest_
     assert [name for _, name in arrivals] == [f"early-{i}" for i in (1, 2, 3)] + [f"late-{i}" for i in (1, 2, 3)]
     # Live: the later lines came as the job wrote them, well after the earlier ones were shown.
     assert arrivals[3][0] - arrivals[2][0] >= 0.5, arrivals
-    assert f"[linkis] task {job['taskID']} Succeed" in "".join(text for _, text in shown)
+    text = "".join(text for _, text in shown)
+    assert text.startswith(f"[linkis] task {job['taskID']} attached\n") and "submitted" not in text
+    assert f"[linkis] task {job['taskID']} Succeed" in text
 
 
 def test_attach_to_an_unknown_task_is_one_line(kernel):

@@ -83,6 +83,24 @@ def test_connect_refuses_a_url_that_is_not_http_and_keeps_the_old_one(ip, local_
     assert cell(ip, "hive --progress none", "select 1 as n")["n"].tolist() == [1]
 
 
+@pytest.mark.parametrize("url, message", [
+    ("http://", "name a host"),
+    ("http://bob:S3CRETPW@127.0.0.1:9", "bad value for url: 'http://***@127.0.0.1:9' (it must not hold a user"),
+])
+def test_connect_refuses_a_url_it_cannot_use_without_printing_its_password(ip, local_linkis, url, message):
+    with pytest.raises(UsageError) as info:
+        line(ip, f"connect {url}")
+    assert message in str(info.value) and "S3CRETPW" not in str(info.value) and "\n" not in str(info.value)
+    assert cell(ip, "hive --progress none", "select 1 as n")["n"].tolist() == [1]  # the old one holds
+
+
+def test_connect_to_a_profile_of_a_named_config_file_that_is_missing_says_so(ip, tmp_path, monkeypatch):
+    missing = tmp_path / "absent.toml"
+    monkeypatch.setenv("LINKIS_CONFIG", str(missing))
+    with pytest.raises(UsageError, match=f"config file {missing} does not exist"):
+        line(ip, "connect prod")
+
+
 def test_nothing_configured_starts_the_embedded_gateway_once(connect, local_linkis, monkeypatch,
                                                              tmp_path):
     ip = connect(local_linkis)

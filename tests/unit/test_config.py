@@ -138,3 +138,9 @@ def test_invalid_toml_is_a_config_error(tmp_path):
     path.write_text("url = \n")
     with pytest.raises(ConfigError, match="not valid TOML"):
         read_config_file(path)
+
+
+def test_a_url_with_a_password_is_refused_and_not_shown():
+    with pytest.raises(ConfigError, match="bad value for url: 'http://\\*\\*\\*@gw:9001'") as info:
+        resolve(environ={"LINKIS_URL": "http://bob:hunter2@gw:9001"})
+    assert "hunter2" not in str(info.value)

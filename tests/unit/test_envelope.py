@@ -77,3 +77,9 @@ def test_gateway_root_accepts_both_forms(url):
 def test_gateway_root_needs_a_scheme():
     with pytest.raises(ValueError, match="http"):
         gateway_root("gw:9001")
+
+
+def test_gateway_root_refuses_a_url_with_credentials_without_repeating_them():
+    with pytest.raises(ValueError, match="must not hold a user or password") as info:
+        gateway_root("https://alice:hunter2@gw:9001")
+    assert "hunter2" not in str(info.value) and "alice" not in str(info.value)
