@@ -96,7 +96,10 @@ def test_an_entrance_that_forgot_its_jobs(faulty_client: LinkisClient, faulty_li
     job, recorder = run_chatty(faulty_client)
     assert rule.fired > 0
     assert count(faulty_linkis, "/status", since) == 0  # the state comes from job history, not the entrance
-    assert recorder.lines == logged_lines(job)  # all of it from openLog at the end, once
+    # All of it from openLog at the end, read again until the file, written 0.3 s after the
+    # end (§4.4.1), holds the closing line.
+    assert recorder.lines == logged_lines(job) and "Your job completed with" in recorder.lines[-1]
+    assert count(faulty_linkis, "/filesystem/openLog", since) >= 1
 
 
 def test_empty_log_bodies(faulty_client: LinkisClient, faults: Faults):

@@ -60,24 +60,32 @@ def test_after_the_entrance_forgot_the_job_the_file_is_read_once_it_is_complete(
     assert job.notes == []
 
 
-def test_a_file_that_never_completes_is_used_and_said_to_be_incomplete(faulty_client, faults):
+def test_a_file_that_never_completes_is_used_and_said_to_be_incomplete(faulty_client, faulty_linkis, faults):
     faults.forget_jobs()
     faults.delay_log_close(30.0)
     seen = Recorder(progress=False)
+    since = faulty_linkis.mark()
     started = time.monotonic()
     job = faulty_client.run("echo one", engine="shell", listener=seen)
-    assert time.monotonic() - started < 10  # 0.2 + 0.5 + 1 + 2 s of retries, not for ever
+    # Read, then again after 0.2 + 0.5 + 1 + 2 s, then used as it is: not for ever.
+    assert 3.7 <= time.monotonic() - started < 10
+    assert count(faulty_linkis, "/filesystem/openLog", since) == 5
     assert job.notes == [f"the log of task {job.task_id} may be incomplete: its file had no closing line yet; "
                          f"%linkis log {job.task_id} reads it again"]
 
 
-def test_the_whole_log_comes_from_the_entrance_while_the_job_runs_and_the_file_after(faulty_client, faults):
+def test_the_whole_log_comes_from_the_entrance_while_the_job_runs_and_the_file_after(faulty_client, faulty_linkis):
     job = Job.submit(faulty_client, "echo started; sleep 30", engine="shell")
     attached = Job.attach(faulty_client, job.task_id)
     wait_for(lambda: "started" in attached.log_text())  # the file is still empty (§4.4.1)
     job.kill()
-    wait_for(lambda: CLOSING in attached.log_text())
-    assert re.search(r"INFO started\n", attached.log_text())
+    wait_for(lambda: CLOSING in attached.log_text())  # from the entrance until the file has it
+    path = faulty_client.job_info(job.task_id)["logPath"]
+    wait_for(lambda: CLOSING in faulty_client.open_log(path)[3], what="the complete file")
+    since = faulty_linkis.mark()
+    text = attached.log_text()  # the job ended and its file is complete: the file alone
+    assert re.search(r"INFO started\n", text) and CLOSING in text
+    assert count(faulty_linkis, "/filesystem/openLog", since) == 1 and count(faulty_linkis, "/log", since) == 0
 
 
 def test_killing_a_job_that_just_ended_reports_its_end(faulty_client, faulty_linkis):

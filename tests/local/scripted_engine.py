@@ -3,7 +3,7 @@
 It is a real :class:`Engine` (the gateway cannot tell it from DuckDB), so the protocol tests do
 not depend on what SQL or Python the real engines accept. Commands, one per line:
 
-    log LEVEL message      a log line
+    log LEVEL message      a log line (``\\n`` in the message starts a line without a header)
     progress 0.5           report progress with one stage
     table N                a TABLE result of N rows (id int, name string, score double, flag boolean,
                            day date, note string with NULL every 7th row)
@@ -51,7 +51,7 @@ class ScriptedEngine(Engine):
             command, _, rest = line.strip().partition(" ")
             if command == "log":
                 level, _, message = rest.partition(" ")
-                ctx.log(level, message)
+                ctx.log(level, message.replace("\\n", "\n"))
             elif command == "progress":
                 ctx.set_progress(float(rest), [{"id": "stage-1", "succeedTasks": 1, "failedTasks": 0,
                                                 "runningTasks": 1, "totalTasks": 2}])

@@ -78,11 +78,14 @@ def test_the_file_gets_whole_500_line_blocks_while_the_job_runs(api):
 
 
 def test_open_log_classifies_lines_as_the_filesystem_service_does(api):
-    data, task = api.run("log ERROR boom\nlog INFO fine")
+    # Lines without a header (a stack trace) take the level of the header line before them.
+    data, task = api.run("log ERROR boom\\n\tat Foo.bar(Foo.java:1)\nlog INFO fine\\n  more")
     entrance = api.entrance_log(data["execID"])
-    persisted = api.persisted_log(task["logPath"])
-    assert persisted[3] == entrance[3] + "\n"
-    assert [line for line in persisted[0].splitlines()] == entrance[0].splitlines()
+    error, _warn, info, everything = api.persisted_log(task["logPath"])
+    assert everything == entrance[3] + "\n"
+    assert error.endswith(" ERROR boom\n\tat Foo.bar(Foo.java:1)\n")
+    assert " INFO fine\n  more\n" in info and "Foo.bar" not in info
+    assert "Foo.bar" not in entrance[0]  # the entrance's own ERROR list holds header lines only
 
 
 # -- kill (§4.6) ---------------------------------------------------------------------------------
