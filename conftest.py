@@ -1,7 +1,7 @@
 """Root pytest configuration: rules that hold for every test run, including nbval notebooks.
 
 A test skipped because a tool is missing hides a broken CI machine, so a run with skipped tests
-fails (issue 5: "fails if any test fails or is skipped for a missing tool").
+fails, as `make test` must whenever a test fails or is skipped for a missing tool.
 """
 
 from __future__ import annotations

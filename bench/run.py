@@ -1,4 +1,4 @@
-"""Run the benchmarks of issue 6 against the embedded local Linkis and print the table.
+"""Run the benchmarks (README, Performance) against the embedded local Linkis and print the table.
 
     .venv/bin/python bench/run.py                  # every bench; writes bench/results.json
     .venv/bin/python bench/run.py kill overhead    # some of them; prints only

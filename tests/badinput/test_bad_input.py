@@ -280,17 +280,18 @@ def test_a_download_into_a_directory_that_refuses_leaves_nothing(shell, two_resu
 def test_download_refuses_a_bad_choice_of_result(shell, two_results, tmp_path, line, message):
     folder = tmp_path / "out"
     folder.mkdir()
-    with pytest.raises(UsageError, match=message):
+    with pytest.raises(UsageError, match=message) as info:
         shell.run_line_magic("linkis", line.format(task=two_results, dir=folder))
-    assert list(folder.iterdir()) == []
+    assert list(folder.iterdir()) == [] and "\n" not in str(info.value)
 
 
 def test_a_failed_task_has_nothing_to_download(shell, client: LinkisClient, tmp_path):
     failed = Job.submit(client, "select * from no_such_table_for_download", engine="hive")
     with pytest.raises(JobFailed):
         failed.wait()
-    with pytest.raises(UsageError, match=f"task {failed.task_id} is Failed: only a job that succeeded"):
+    with pytest.raises(UsageError, match=f"task {failed.task_id} is Failed: only a job that succeeded") as info:
         shell.run_line_magic("linkis", f"download {failed.task_id} {tmp_path}/out.csv")
+    assert "\n" not in str(info.value) and not list(tmp_path.glob("*out.csv*"))
 
 
 def test_a_cell_with_a_bad_target_sends_nothing(shell, local_linkis: LocalLinkis, tmp_path):

@@ -1,4 +1,4 @@
-"""The client against a gateway as harsh as Linkis 1.8.0 (issue 12): nothing of the log lost to the
+"""The client against a gateway as harsh as Linkis 1.8.0: nothing of the log lost to the
 late log file, kills that race the end, rows Linkis will not show, the owner check, login
 encryption and a job history that lost a job's end. Every gateway here runs with Linkis's
 defaults; faults are named where a test adds one."""

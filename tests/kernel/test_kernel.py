@@ -129,9 +129,15 @@ def test_attach_after_a_kernel_restart_shows_the_earlier_log_once_then_the_rest_
     assert f"[linkis] task {job['taskID']} Succeed" in text
 
 
-def test_attach_to_an_unknown_task_is_one_line(kernel):
+def test_attach_to_an_unknown_task_is_one_line(kernel, local_linkis):
     _, kc = kernel
-    shown: list[dict] = []
-    reply = kc.execute_interactive("%linkis attach 987654321", timeout=TIMEOUT, output_hook=shown.append)
-    assert reply["content"]["status"] == "error" and reply["content"]["ename"] == "UsageError"
-    assert reply["content"]["evalue"].startswith("cannot attach to task 987654321: The corresponding job was not found")
+    with LinkisClient(local_linkis.url, user="bob", token=local_linkis.credentials("bob")[1]) as bob:
+        bobs = bob.run("echo mine", engine="shell").task_id
+    for task in (987654321, bobs):  # nobody's, someone else's
+        shown: list[dict] = []
+        reply = kc.execute_interactive(f"%linkis attach {task}", timeout=TIMEOUT, output_hook=shown.append)
+        assert reply["content"]["status"] == "error" and reply["content"]["ename"] == "UsageError"
+        evalue = reply["content"]["evalue"]
+        assert evalue.startswith(f"cannot attach to task {task}: The corresponding job was not found"), evalue
+        output = [msg["content"] for msg in shown if msg["msg_type"] in ("stream", "display_data", "error")]
+        assert output == [{"name": "stderr", "text": f"UsageError: {evalue}\n"}] and "\n" not in evalue

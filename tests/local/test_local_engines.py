@@ -1,4 +1,4 @@
-"""Each real engine through the gateway: success, failure and kill, over HTTP (issue 2)."""
+"""Each real engine through the gateway: success, failure and kill, over HTTP."""
 
 from __future__ import annotations
 

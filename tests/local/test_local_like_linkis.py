@@ -1,4 +1,4 @@
-"""The embedded gateway is as harsh as Linkis 1.8.0 by default, over raw HTTP (issue 12).
+"""The embedded gateway is as harsh as Linkis 1.8.0 by default, over raw HTTP.
 
 Each test names the Linkis behaviour it pins, with the section of docs/protocol.md it comes from.
 Gateways here run the scripted engine (tests/local/scripted_engine.py) with Linkis's defaults,

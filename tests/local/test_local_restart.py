@@ -1,4 +1,4 @@
-"""Restart recovery: history, logs and results survive; unfinished jobs become Failed (issue 2)."""
+"""Restart recovery: history, logs and results survive; unfinished jobs become Failed."""
 
 from __future__ import annotations
 

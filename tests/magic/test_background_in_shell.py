@@ -7,12 +7,16 @@ import pytest
 from IPython.core.error import UsageError
 
 from linkis_magic.errors import JobTimeout
-from tests.support import count
+from tests.support import count, wait_for
 
 
 def test_a_background_cell_with_a_timeout_is_killed_and_says_so_when_waited_for(ip, local_linkis, capsys):
     ip.run_cell_magic("linkis", "shell --bg --timeout 1 --progress text", "sleep 20")
     cell = ip.user_ns["_linkis_jobs"][ip.user_ns["_linkis_last"].task_id]
+    other = ip.run_cell("import time\ntime.sleep(2)\n'still fine'")  # the time runs out meanwhile
+    wait_for(lambda: cell.done, what="the background cell's end")
+    after = ip.run_cell("'fine too'")
+    assert (other.success, other.result, after.success, after.result) == (True, "still fine", True, "fine too")
     with pytest.raises(JobTimeout, match=r"did not finish in time; killed task \d+"):
         ip.run_line_magic("linkis", f"wait {cell.job.task_id}")
     assert cell.job.status.value == "Cancelled" and cell.done

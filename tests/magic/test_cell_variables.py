@@ -51,7 +51,10 @@ def test_values_linkis_cannot_take_are_refused_in_one_line(ip, local_linkis, val
     assert not [r for r in local_linkis.requests_since(since) if r.path.endswith("/submit")]
 
 
-def test_a_missing_name_is_refused(ip):
+def test_a_missing_name_is_refused(ip, local_linkis):
     ip.user_ns.pop("nothing_here", None)
-    with pytest.raises(UsageError, match="--vars nothing_here: no variable 'nothing_here' in the notebook"):
+    since = local_linkis.mark()
+    with pytest.raises(UsageError, match="--vars nothing_here: no variable 'nothing_here' in the notebook") as info:
         cell(ip, "hive --vars nothing_here", "select 1")
+    assert "\n" not in str(info.value)
+    assert not [r for r in local_linkis.requests_since(since) if r.path.endswith("/submit")]

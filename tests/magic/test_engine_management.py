@@ -63,10 +63,17 @@ def test_the_magic_lists_and_kills(engines_linkis: LocalLinkis, connect):
         frame = ip.run_line_magic("linkis", "engines")
     assert frame.columns.tolist() == ["id", "engine", "creator", "status", "idle_minutes", "started"]
     python_id = frame[frame["engine"] == "python-python2"]["id"].iloc[0]
-    with pytest.raises(UsageError, match="no engine 'nope' of yours"):
-        ip.run_line_magic("linkis", "engines kill nope")
-    with pytest.raises(UsageError, match="usage: %linkis engines"):
-        ip.run_line_magic("linkis", "engines stop")
+    with client_of(engines_linkis, "bob") as bob:
+        bob.run("echo his", engine="shell")
+        bobs = next(n["serviceInstance"]["instance"] for n in bob.engines() if "shell-1" in engine_types([n]))
+        for wrong in ("nope", bobs):  # nobody's, someone else's
+            with pytest.raises(UsageError, match=f"^no engine '{wrong}' of yours \\(your engines: .*{python_id}"):
+                ip.run_line_magic("linkis", f"engines kill {wrong}")
+        with pytest.raises(UsageError, match="usage: %linkis engines"):
+            ip.run_line_magic("linkis", "engines stop")
+        assert bobs in {n["serviceInstance"]["instance"] for n in bob.engines()}  # nothing stopped
+    with capture_output():
+        assert set(ip.run_line_magic("linkis", "engines")["id"]) == set(frame["id"])
     with capture_output() as shown:
         ip.run_line_magic("linkis", f"engines kill {python_id}")
     assert f"stopped 1 engine(s): {python_id}" in shown.stdout

@@ -143,6 +143,23 @@ def test_the_closing_line_or_a_full_progress_sends_for_history_at_once():
     assert other.next() == (7.0, Read.STATUS)
 
 
+def test_the_entrance_is_asked_every_10_s_and_a_second_after_a_hint_of_the_end():
+    # History can lose a job's end (§4.3): the entrance is the check, at the default numbers.
+    poller = Poller(PollSchedule(), log=False, progress=False, now=0.0)
+    asked, t = [], 0.0
+    while t < 35.0:
+        t, kind = poller.next()
+        if kind is Read.ENTRANCE:
+            asked.append(t)
+            poller.after_entrance(t, ended=False)
+        else:
+            poller.after_status(t)
+    assert asked == pytest.approx([10.0, 20.0, 30.0])
+    hinted = Poller(PollSchedule(), log=True, progress=False, now=0.0)
+    hinted.after_log(3.0, lines=1, closing=True)
+    assert hinted.due[Read.ENTRANCE] == pytest.approx(4.0)
+
+
 def test_without_the_entrance_log_history_alone_decides():
     poller = Poller(PollSchedule(), log=True, progress=False, now=0.0)
     poller.after_status(0.3)  # the first history read, at 0.3 s
