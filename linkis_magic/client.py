@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import os
 import threading
 import time
@@ -126,6 +127,16 @@ OWNER_CHECK_HINT = ("(The gateway's owner check, wds.linkis.workspace.filesystem
                     "and log files to Linkis admins only; ask its operators to turn it off or make you an admin.)")
 
 
+def _check_timeout(timeout: Any) -> Timeout:
+    """A positive number of seconds, or a ``(connect, read)`` pair of them. Not None: a request
+    that may wait for ever would also hang an interrupted cell waiting for its answer."""
+    numbers = timeout if isinstance(timeout, tuple) and len(timeout) == 2 else (timeout,)
+    if not all(isinstance(n, (int, float)) and not isinstance(n, bool) and 0 < n < math.inf for n in numbers):
+        raise ValueError(f"timeout must be a positive number of seconds or a (connect, read) pair of them: "
+                         f"{timeout!r}")
+    return timeout
+
+
 def _is_read_timeout(error: requests.exceptions.RequestException) -> bool:
     # After retries urllib3 wraps a read timeout in MaxRetryError, which requests reports as a
     # ConnectionError; look at the reason to tell "slow" from "unreachable".
@@ -207,8 +218,9 @@ class LinkisClient:
     """A connection to one Linkis gateway.
 
     Authentication is a password login (session cookie, §2.1) or a token sent as headers on every
-    request (§2.2). Every call has a ``(connect, read)`` timeout. GETs are retried on connection
-    errors and 5xx with capped backoff; a POST never is (a submit must not run twice).
+    request (§2.2); given both, the token is used. Every call has a ``(connect, read)`` timeout.
+    GETs are retried on connection errors and 5xx with capped backoff; a POST never is (a submit
+    must not run twice).
     A request refused as not logged in (HTTP 401, status -1) is repeated once after logging in
     again: the gateway refused it before it reached the entrance, so repeating it is harmless.
     """
@@ -231,12 +243,21 @@ class LinkisClient:
             raise ValueError("a Linkis gateway URL is required, e.g. http://gateway:9001")
         if (password or token) and not user:
             raise ValueError("a user name is required with a password or token")
+        if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+            raise ValueError(f"retries must be a whole number from 0: {retries!r}")
+        if not isinstance(verify, bool):
+            raise ValueError(f"verify must be True or False (a CA file goes to ca_bundle=): {verify!r}")
+        if ca_bundle is not None:
+            if not verify:
+                raise ValueError("ca_bundle= and verify=False contradict each other: give one")
+            if not os.path.exists(ca_bundle):
+                raise ValueError(f"ca_bundle {ca_bundle!r} does not exist (a CA file or directory)")
         self.url = gateway_root(url)
         self.user = user
         self.creator = creator
         self.versions = dict(versions or {})
-        self.timeout = timeout
-        self._password = password
+        self.timeout = _check_timeout(timeout)
+        self._password = None if token else password  # a token, when given, is what authenticates
         self._token = token
         self._logged_in = False
         self._logins = 0  # how many times this client has logged in
@@ -319,7 +340,13 @@ class LinkisClient:
         """An error body with our token masked: Linkis quotes a refused token back in its message
         (§2.2), and error texts end up in notebook outputs. Masked in the raw body, so the message,
         a stack and a non-Linkis excerpt are all covered. (No Linkis message quotes a password.)"""
-        return content.replace(self._token.encode(), b"***") if self._token else content
+        if not self._token:
+            return content
+        # As sent, and as a JSON string escapes it (a token holding '"' or '\\').
+        for form in {self._token, json.dumps(self._token, ensure_ascii=False)[1:-1],
+                     json.dumps(self._token)[1:-1]}:
+            content = content.replace(form.encode(), b"***")
+        return content
 
     def _call(self, method: str, path: str, decode: Callable[[bytes], Any] = _decode, **kwargs: Any) -> dict:
         """Send one request, log in first or again if needed, and unwrap the envelope."""

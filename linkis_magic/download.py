@@ -119,9 +119,9 @@ def _write_pages(result: ResultSet, handle: Any, suffix: str, progress: Progress
     rows = 0
     if suffix == ".jsonl":
         for frame in result.frames():
-            frame.to_json(handle, orient="records", lines=True, date_format="iso", default_handler=str)
-            if len(frame):
-                handle.write(b"\n")
+            text = frame.to_json(orient="records", lines=True, date_format="iso", default_handler=str)
+            if text:  # one line a row; whether pandas ends the last one with a newline varies
+                handle.write(text.rstrip("\n").encode() + b"\n")
             rows += len(frame)
             if progress:
                 progress(rows, handle.tell())

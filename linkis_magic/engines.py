@@ -48,6 +48,8 @@ def resolve_engine(name: str, versions: Mapping[str, str] | None = None) -> Engi
     >>> resolve_engine("pyspark").engine_type
     'spark-3.2.1'
     """
+    if not isinstance(name, str):
+        raise TypeError(f"the engine must be a str such as 'hive', not {type(name).__name__}")
     base, _, explicit = name.strip().lower().partition("-")
     if base not in KNOWN_ENGINES:
         known = ", ".join(KNOWN_ENGINES)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import math
 import time
 import uuid
 from collections.abc import Mapping
@@ -114,6 +115,8 @@ def build_payload(
 
 
 def _check_text(code: str) -> None:
+    if not isinstance(code, str):
+        raise TypeError(f"the code must be a str, not {type(code).__name__}")
     try:
         code.encode("utf-8")
     except UnicodeEncodeError as e:  # lone surrogates, e.g. from bytes decoded with surrogateescape
@@ -241,8 +244,10 @@ class Job:
     @classmethod
     def attach(cls, client: LinkisClient, task_id: int) -> Job:
         """A job submitted earlier (for example before a kernel restart), from job history."""
+        if isinstance(task_id, bool) or not isinstance(task_id, int):
+            raise TypeError(f"task_id must be an int (job history's taskID), not {type(task_id).__name__}")
         info = client.job_info(task_id)
-        job = cls(client, info.get("strongerExecId"), int(task_id))
+        job = cls(client, info.get("strongerExecId"), task_id)
         job.status = job._take_info(info)
         job.progress = parse_progress(info.get("progress"))
         # Elapsed is the job's age, not this object's: from createdTime (epoch ms, §7.1) by this
@@ -266,6 +271,9 @@ class Job:
         ``JobFailed`` (Failed, Cancelled, Timeout), ``JobTimeout`` after ``timeout`` seconds (the job is killed) or
         ``JobInterrupted`` on Ctrl-C (the job is killed).
         """
+        if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))
+                                    or not 0 < timeout < math.inf):
+            raise ValueError(f"timeout must be None or a positive number of seconds: {timeout!r}")
         events = _Events(listener)
         events("on_wait_start", self)
         if not self._done:

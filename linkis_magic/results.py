@@ -301,8 +301,8 @@ class ResultSet:
 
     def __init__(self, client: LinkisClient, path: str, index: int = 0,
                  page_size: int = PAGE_ROWS) -> None:
-        if not 0 < page_size <= MAX_PAGE_SIZE:
-            raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}: {page_size}")
+        if isinstance(page_size, bool) or not isinstance(page_size, int) or not 0 < page_size <= MAX_PAGE_SIZE:
+            raise ValueError(f"page_size must be a whole number from 1 to {MAX_PAGE_SIZE}: {page_size!r}")
         self.client = client
         self.path = path
         self.index = index
@@ -328,7 +328,8 @@ class ResultSet:
         While the caller works on one page, a worker thread fetches and parses the next, so the
         gateway writes page n+1 while page n is typed instead of each waiting for the other.
         """
-        if limit is not None and limit <= 0:
+        _check_limit(limit)
+        if limit == 0:
             return
         number, seen = 1, 0
         pool: ThreadPoolExecutor | None = None
@@ -387,7 +388,7 @@ class ResultSet:
 
     def head_frame(self) -> pd.DataFrame:
         """The first page as a typed DataFrame: enough to display, one request."""
-        return to_frame(self.columns, self._page(1)["fileContent"])
+        return self._frame(self._page(1)["fileContent"])
 
     def frames(self, limit: int | None = None) -> Iterator[pd.DataFrame]:
         """Each page as a typed DataFrame (a text result: one ``line`` column)."""
@@ -407,9 +408,9 @@ class ResultSet:
         import pandas as pd
 
         # Typed page by page, so each page's string cells are freed before the next arrives.
-        frames = [to_frame(self.columns, rows) for rows in self.pages(limit)]
+        frames = list(self.frames(limit))
         if not frames:
-            return to_frame(self.columns, [])
+            return self._frame([])
         return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
     def iter_batches(self) -> Iterator[pa.RecordBatch]:
@@ -439,8 +440,8 @@ class ResultSet:
 
     def __iter__(self) -> Iterator[tuple]:
         """Typed rows as tuples, page by page."""
-        for rows in self.pages():
-            yield from to_frame(self.columns, rows).itertuples(index=False, name=None)
+        for frame in self.frames():
+            yield from frame.itertuples(index=False, name=None)
 
     def text(self) -> str:
         """A text result set's content (or a table's rows, tab-separated)."""
@@ -464,6 +465,11 @@ class ResultSet:
             return f"<pre>{html.escape(chr(10).join(str(row[0]) for row in rows if row))}</pre>"
         table = self.head_frame().head(DISPLAY_ROWS)._repr_html_()
         return f"{table}<p>{html.escape(self._shape_note())}</p>"
+
+
+def _check_limit(limit: Any) -> None:
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+        raise ValueError(f"limit must be None or a whole number of rows from 0: {limit!r}")
 
 
 def last_table(results: Sequence[ResultSet], limit: int | None = None) -> pd.DataFrame | None:

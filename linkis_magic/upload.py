@@ -5,7 +5,9 @@ parquet file (``/filesystem/upload``, the HDFS root from ``getUserRootPath``, do
 
 Column types follow pandas: integers ``bigint``, floats ``double``, booleans ``boolean``,
 datetimes ``timestamp``, dates ``date``, text ``string``; other values (decimals, mixed
-objects) are written as their text in a ``string`` column. Missing values are NULL.
+objects) are written as their text in a ``string`` column. Missing values are NULL. Datetimes
+with a time zone are refused (Hive's ``timestamp`` has none): convert them first. Appending
+needs the table's columns, names and types, in the frame's order.
 """
 
 from __future__ import annotations
@@ -62,7 +64,7 @@ def _parquet_ready(frame: pd.DataFrame, types: dict[str, str]) -> Any:
             values = [None if _missing(v) else str(v) for v in column.tolist()]
             array = pa.array(values, type=pa.string())
         elif kind == "timestamp":
-            array = pa.array(column.dt.tz_localize(None) if column.dt.tz else column, type=pa.timestamp("us"))
+            array = pa.array(column, type=pa.timestamp("us"))
         elif kind == "date":
             array = pa.array([None if _missing(v) else v for v in column.tolist()], type=pa.date32())
         else:
@@ -86,6 +88,16 @@ def check(frame: Any, table: str, mode: str) -> tuple[str, str]:
 
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(f"only a pandas DataFrame can be uploaded, not a {type(frame).__name__}")
+    if not isinstance(table, str):
+        raise TypeError(f"the table name must be a str, not {type(table).__name__}")
+    if frame.columns.empty:
+        raise ValueError("the DataFrame has no columns: a Hive table needs at least one")
+    zoned = [f"{column!r} ({column_dtype.tz})" for column, column_dtype in frame.dtypes.items()
+             if getattr(column_dtype, "tz", None) is not None]
+    if zoned:
+        raise ValueError(f"datetimes with a time zone cannot go to Hive's timestamp, which has none: "
+                         f"{', '.join(zoned)}; convert them first, e.g. "
+                         f"frame[c].dt.tz_convert('UTC').dt.tz_localize(None)")
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
     database, name = split_name(table)
@@ -111,9 +123,13 @@ def upload_frame(client: LinkisClient, frame: pd.DataFrame, table: str, *, mode:
     say = progress or (lambda step: None)
     database, name = check(frame, table, mode)
     partition = dict(partition or {})
-    bad = [key for key in partition if not _COLUMN.match(key) or key.lower() in map(str.lower, map(str, frame.columns))]
+    bad = [str(key) for key in partition if not isinstance(key, str) or not _COLUMN.match(key)
+           or key.lower() in map(str.lower, map(str, frame.columns))]
     if bad:
         raise ValueError(f"partition keys must be names that are not columns of the DataFrame: {', '.join(bad)}")
+    unset = [key for key, value in partition.items() if _missing(value)]
+    if unset:
+        raise ValueError(f"partition {', '.join(unset)} has no value (None or NaN): give each key a value")
     types = hive_types(frame)
     existing = client.columns(database, name)
     if existing and mode == "create":
@@ -122,9 +138,10 @@ def upload_frame(client: LinkisClient, frame: pd.DataFrame, table: str, *, mode:
         theirs = [(c["columnName"].lower(), c.get("columnType", "").lower()) for c in existing
                   if c["columnName"].lower() not in {key.lower() for key in partition}]
         ours = [(str(column).lower(), kind) for column, kind in types.items()]
-        if [n for n, _ in theirs] != [n for n, _ in ours]:
-            raise ValueError(f"{database}.{name} has columns ({', '.join(n for n, _ in theirs)}), the DataFrame "
-                             f"({', '.join(n for n, _ in ours)}): append needs the same columns in the same order")
+        if theirs != ours:
+            raise ValueError(f"{database}.{name} has columns ({', '.join(' '.join(c) for c in theirs)}), the "
+                             f"DataFrame ({', '.join(' '.join(c) for c in ours)}): append needs the same columns, "
+                             "of the same types, in the same order")
     import pyarrow.parquet as pq
 
     file_name = f"linkis_magic_upload_{uuid.uuid4().hex}.parquet"

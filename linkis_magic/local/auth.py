@@ -84,11 +84,11 @@ class Authenticator:
 
     def check_password(self, user: str, password: str) -> bool:
         credentials = self.users.get(user.lower())
-        return credentials is not None and hmac.compare_digest(credentials.password, password)
+        return credentials is not None and _same(credentials.password, password)
 
     def check_token(self, user: str, token: str) -> bool:
         credentials = self.users.get(user.lower())
-        return credentials is not None and hmac.compare_digest(credentials.token, token)
+        return credentials is not None and _same(credentials.token, token)
 
     def open_session(self, user: str) -> str:
         """A new ticket for ``user`` (the cookie value)."""
@@ -186,3 +186,8 @@ def confine(path_text: str, root: Path) -> Path:
         if current.is_symlink():
             raise PathRefused(path_text)
     return path
+
+
+def _same(expected: str, given: str) -> bool:
+    """A constant-time comparison that takes any text (compare_digest refuses non-ASCII str)."""
+    return hmac.compare_digest(expected.encode("utf-8", "surrogatepass"), given.encode("utf-8", "surrogatepass"))

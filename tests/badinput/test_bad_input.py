@@ -27,6 +27,7 @@ from linkis_magic.job import Job
 from linkis_magic.local.app import MAX_CODE_BYTES
 from linkis_magic.local.server import LocalLinkis
 from linkis_magic.protocol import API_PREFIX, TOKEN_CODE_HEADER, TOKEN_USER_HEADER
+from linkis_magic.results import ResultSet
 from tests.support import Recorder, count
 
 
@@ -55,6 +56,44 @@ def test_text_that_is_not_utf8_is_refused_before_sending(shell, local_linkis: Lo
     assert isinstance(info.value, ValueError)
     one_line(info.value)
     assert count(local_linkis, "/entrance/submit") == before
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"timeout": None}, "timeout must be a positive number of seconds or a \\(connect, read\\) pair"),
+    ({"timeout": (5, None)}, "timeout must be a positive number"),
+    ({"timeout": -1}, "timeout must be a positive number"),
+    ({"retries": None}, "retries must be a whole number from 0: None"),
+    ({"retries": "3"}, "retries must be a whole number from 0: '3'"),
+    ({"verify": "no"}, "verify must be True or False"),
+    ({"ca_bundle": "/nonexistent.pem"}, "ca_bundle '/nonexistent.pem' does not exist"),
+    ({"ca_bundle": "/etc/hosts", "verify": False}, "ca_bundle= and verify=False contradict each other"),
+])
+def test_client_arguments_that_cannot_work_are_refused_when_it_is_made(options, message):
+    with pytest.raises(ValueError, match=message) as info:
+        LinkisClient("http://127.0.0.1:9", user="alice", token="tk", **options)
+    one_line(info.value)
+
+
+def test_job_and_result_arguments_that_cannot_work_are_refused_before_sending(client: LinkisClient,
+                                                                             local_linkis: LocalLinkis):
+    result = client.run("select 1 as n", engine="hive").results[0]
+    job = Job.submit(client, "sleep 1", engine="shell")
+    since = local_linkis.mark()
+    for call, error, message in [
+        (lambda: Job.attach(client, 1.7), TypeError, "task_id must be an int .*not float"),
+        (lambda: Job.attach(client, True), TypeError, "task_id must be an int .*not bool"),
+        (lambda: Job.submit(client, b"select 1"), TypeError, "the code must be a str, not bytes"),
+        (lambda: Job.submit(client, "select 1", engine=None), TypeError, "the engine must be a str"),
+        (lambda: job.wait(timeout=0), ValueError, "timeout must be None or a positive number of seconds: 0"),
+        (lambda: job.wait(timeout=float("nan")), ValueError, "timeout must be None or a positive number"),
+        (lambda: ResultSet(client, result.path, page_size=True), ValueError, "page_size must be a whole number"),
+        (lambda: result.to_pandas(limit=-1), ValueError, "limit must be None or a whole number of rows from 0"),
+    ]:
+        with pytest.raises(error, match=message) as info:
+            call()
+        one_line(info.value)
+    assert local_linkis.requests_since(since) == []
+    assert job.wait().status == "Succeed"  # a refused wait neither killed nor stopped following it
 
 
 def test_a_10_mb_cell_is_refused_by_the_gateway_naming_its_limit(client: LinkisClient):
@@ -95,6 +134,16 @@ def test_a_wrong_password_is_one_line_without_the_password(local_linkis: LocalLi
             client.job_info(1)
     text = one_line(info.value)
     assert wrong not in text and wrong not in repr(info.value) and wrong not in repr(client)
+
+
+@pytest.mark.parametrize("wrong", ['quo"te-token-9', "p\u00e4ss\\w\u00f6rd-token"])
+def test_a_wrong_token_with_quotes_or_accents_is_one_line_without_the_token(local_linkis: LocalLinkis, wrong):
+    # Linkis quotes a refused token back inside a JSON string, escaped (§2.2).
+    with LinkisClient(local_linkis.url, user=local_linkis.user, token=wrong) as client:
+        with pytest.raises(LinkisAuthError) as info:
+            client.job_info(1)
+    text = one_line(info.value)
+    assert "***" in text and wrong not in text and wrong.replace("\\", "\\\\").replace('"', '\\"') not in text
 
 
 def test_an_unreachable_gateway_is_one_line():

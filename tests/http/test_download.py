@@ -4,6 +4,7 @@ kept where the format keeps them, nothing half-written (linkis_magic.download)."
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import openpyxl
@@ -48,11 +49,20 @@ def test_a_million_rows_to_csv_and_tsv_without_the_5000_row_cap(million, tmp_pat
     assert (tmp_path / "out.tsv").read_text().splitlines()[1].split("\t")[:2] == ["0", "item-0"]
 
 
-def test_jsonl_keeps_nulls_and_iso_dates(million, tmp_path: Path):
+def test_jsonl_keeps_nulls_and_iso_dates_one_row_a_line(million, tmp_path: Path):
     result, _ = million
     result.to_file(tmp_path / "out.jsonl")
     first = pd.read_json(io.StringIO((tmp_path / "out.jsonl").open().readline()), lines=True)
     assert first.loc[0, "item"] == "item-0" and pd.isna(first.loc[0, "maybe"])
+    with (tmp_path / "out.jsonl").open() as lines:  # 40 pages, and not one blank line between them
+        assert [json.loads(line)["id"] for line in lines] == list(range(1_000_000))
+
+
+def test_a_text_result_reads_as_lines_everywhere(client: LinkisClient):
+    result = client.run("echo hello; echo world", engine="shell").results[0]
+    assert result.kind == "text"
+    assert result.to_pandas()["line"].tolist()[:2] == result.head_frame()["line"].tolist()[:2] == ["hello", "world"]
+    assert list(result)[:2] == [("hello",), ("world",)]
 
 
 def test_a_hundred_thousand_rows_to_xlsx_typed(client: LinkisClient, tmp_path: Path):

@@ -75,6 +75,10 @@ def test_overwrite_and_append(client: LinkisClient, table: str):
     (pd.DataFrame({"a": [1]}), "not a name", "create", ValueError, "not a table name"),
     (pd.DataFrame({"a b": [1]}), "t", "create", ValueError, "column names must be letters"),
     (pd.DataFrame({"a": [1]}), "t", "merge", ValueError, "unknown mode 'merge'"),
+    (pd.DataFrame(), "t", "create", ValueError, "the DataFrame has no columns"),
+    (pd.DataFrame({"a": [1]}), 7, "create", TypeError, "the table name must be a str, not int"),
+    (pd.DataFrame({"at": pd.to_datetime(["2024-01-01 12:00"]).tz_localize("Asia/Shanghai")}), "t", "create",
+     ValueError, r"datetimes with a time zone cannot go to Hive's timestamp, which has none: 'at' \(Asia/Shanghai\)"),
 ])
 def test_what_cannot_be_uploaded_is_refused_before_sending(client: LinkisClient, local_linkis, frame, target, mode,
                                                            error, message):
@@ -87,8 +91,11 @@ def test_what_cannot_be_uploaded_is_refused_before_sending(client: LinkisClient,
 def test_append_to_a_table_with_other_columns_is_refused(client: LinkisClient, local_linkis, table: str):
     upload_frame(client, sample(), table)
     since = local_linkis.mark()
-    with pytest.raises(ValueError, match="append needs the same columns in the same order"):
+    with pytest.raises(ValueError, match="append needs the same columns, of the same types, in the same order"):
         upload_frame(client, pd.DataFrame({"other": [1]}), table, mode="append")
+    text_ids = sample().astype({"id": "string"})  # the same names, but text where the table has bigint
+    with pytest.raises(ValueError, match=r"has columns \(id bigint, .*the DataFrame \(id string, "):
+        upload_frame(client, text_ids, table, mode="append")
     assert not [r for r in local_linkis.requests_since(since) if r.path.endswith(("/upload", "/submit"))]
 
 
@@ -106,3 +113,5 @@ def test_rows_into_partitions_of_a_partitioned_table(client: LinkisClient, table
     assert rows.values.tolist() == [["scone", "2024-05-01"], ["pie", "2024-05-02"]]
     with pytest.raises(ValueError, match="partition keys must be names that are not columns"):
         upload_frame(client, pd.DataFrame({"dt": ["x"]}), table, mode="append", partition={"dt": "y"})
+    with pytest.raises(ValueError, match="partition dt has no value"):
+        upload_frame(client, pd.DataFrame({"item": ["tart"]}), table, mode="append", partition={"dt": None})
