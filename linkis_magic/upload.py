@@ -59,20 +59,26 @@ def _parquet_ready(frame: pd.DataFrame, types: dict[str, str]) -> Any:
 
     arrays, fields = [], []
     for name, column in frame.items():
-        kind = types[name]
-        if kind == "string":
-            values = [None if _missing(v) else str(v) for v in column.tolist()]
-            array = pa.array(values, type=pa.string())
-        elif kind == "timestamp":
-            array = pa.array(column, type=pa.timestamp("us"))
-        elif kind == "date":
-            array = pa.array([None if _missing(v) else v for v in column.tolist()], type=pa.date32())
-        else:
-            array = pa.array(column, from_pandas=True, type={"bigint": pa.int64(), "double": pa.float64(),
-                                                             "boolean": pa.bool_()}[kind])
+        try:
+            array = _column_array(column, types[name])
+        except (pa.ArrowException, OverflowError) as error:  # uint64 past int64, nanoseconds, ...
+            raise ValueError(f"column {name!r} does not fit Hive's {types[name]}: {error}") from None
         arrays.append(array)
         fields.append(pa.field(str(name), array.type))
     return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
+
+
+def _column_array(column: pd.Series, kind: str) -> Any:
+    import pyarrow as pa
+
+    if kind == "string":
+        return pa.array([None if _missing(v) else str(v) for v in column.tolist()], type=pa.string())
+    if kind == "timestamp":
+        return pa.array(column, type=pa.timestamp("us"))
+    if kind == "date":
+        return pa.array([None if _missing(v) else v for v in column.tolist()], type=pa.date32())
+    return pa.array(column, from_pandas=True, type={"bigint": pa.int64(), "double": pa.float64(),
+                                                    "boolean": pa.bool_()}[kind])
 
 
 def _missing(value: Any) -> bool:
@@ -131,6 +137,7 @@ def upload_frame(client: LinkisClient, frame: pd.DataFrame, table: str, *, mode:
     if unset:
         raise ValueError(f"partition {', '.join(unset)} has no value (None or NaN): give each key a value")
     types = hive_types(frame)
+    rows = _parquet_ready(frame, types)  # what does not fit is refused before anything is sent
     existing = client.columns(database, name)
     if existing and mode == "create":
         raise ValueError(f"{database}.{name} exists: use mode overwrite or append")
@@ -147,7 +154,7 @@ def upload_frame(client: LinkisClient, frame: pd.DataFrame, table: str, *, mode:
     file_name = f"linkis_magic_upload_{uuid.uuid4().hex}.parquet"
     with tempfile.TemporaryFile() as handle:
         say(f"writing {len(frame):,} rows as parquet")
-        pq.write_table(_parquet_ready(frame, types), handle)
+        pq.write_table(rows, handle)
         size = handle.tell()
         handle.seek(0)
         root = _workspace(client)

@@ -108,7 +108,8 @@ def java_float(value: float) -> str:
 
 def _timestamp_cell(value: datetime) -> str:
     """``Timestamp.toString`` with a trailing ``.0`` removed, as Linkis's reader prints it."""
-    text = value.strftime("%Y-%m-%d %H:%M:%S.%f").rstrip("0")
+    # The year with four digits, as Java prints it (glibc's %Y leaves year 1 as "1").
+    text = f"{value.year:04d}-{value:%m-%d %H:%M:%S.%f}".rstrip("0")
     return text.rstrip(".")
 
 

@@ -79,6 +79,10 @@ def test_overwrite_and_append(client: LinkisClient, table: str):
     (pd.DataFrame({"a": [1]}), 7, "create", TypeError, "the table name must be a str, not int"),
     (pd.DataFrame({"at": pd.to_datetime(["2024-01-01 12:00"]).tz_localize("Asia/Shanghai")}), "t", "create",
      ValueError, r"datetimes with a time zone cannot go to Hive's timestamp, which has none: 'at' \(Asia/Shanghai\)"),
+    (pd.DataFrame({"u": pd.array([2**64 - 1], dtype="UInt64")}), "t", "create", ValueError,
+     "column 'u' does not fit Hive's bigint"),
+    (pd.DataFrame({"at": pd.to_datetime(["2024-01-01 00:00:00.000000001"])}), "t", "create", ValueError,
+     "column 'at' does not fit Hive's timestamp: .*would lose data"),
 ])
 def test_what_cannot_be_uploaded_is_refused_before_sending(client: LinkisClient, local_linkis, frame, target, mode,
                                                            error, message):

@@ -20,6 +20,7 @@ from linkis_magic.local import results
     (float("-inf"), "-∞"), (Decimal("12.3400"), "12.3400"), (Decimal("1E+3"), "1000"),
     (date(2024, 2, 29), "2024-02-29"), (datetime(2024, 1, 2, 3, 4, 5), "2024-01-02 03:04:05"),
     (datetime(2024, 1, 2, 3, 4, 5, 120000), "2024-01-02 03:04:05.12"), (time(1, 2, 3), "01:02:03"),
+    (datetime(1, 1, 1), "0001-01-01 00:00:00"), (date(1, 1, 1), "0001-01-01"),
     (b"bytes", "bytes"),
 ])
 def test_cells(value, expected):
