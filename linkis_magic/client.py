@@ -467,9 +467,10 @@ class LinkisClient:
         if creator:
             filters["creator"] = creator
         for page in range(1, max_pages + 1):
-            tasks, _total = self.list_jobs(pageNow=page, **filters)
+            tasks, total = self.list_jobs(pageNow=page, **filters)
             found = next((task for task in tasks if _request_marker(task) == request_id), None)
-            if found is not None or len(tasks) < page_size:
+            # totalPage is the row count; a page past the last is the last again (§7.2).
+            if found is not None or page * page_size >= total or len(tasks) < page_size:
                 return found
         return None
 

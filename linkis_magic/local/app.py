@@ -429,8 +429,8 @@ class HistoryRoutes:
 
     async def _tasks(self, request: Request, user: str, filters: dict[str, Any]) -> Response:
         """One page of the caller's jobs matching ``filters``: ``{tasks, totalPage}`` (the row count)."""
-        page_now = max(int_param(request, "pageNow", 1), 1)
-        page_size = max(int_param(request, "pageSize", 20), 1)
+        page_now = int_param(request, "pageNow", 1)
+        page_size = max(int_param(request, "pageSize", 20), 0)  # 0: every row (§7.2)
         rows, total = await run_in_threadpool(self.store.search, user, filters, page_now, page_size)
         return envelope(api_method(request), {"tasks": [task_vo(row, code=True) for row in rows], "totalPage": total})
 

@@ -144,7 +144,10 @@ class JobStore:
         return dict(row) if row else None
 
     def search(self, user: str, filters: dict[str, Any], page_now: int, page_size: int) -> tuple[list[dict], int]:
-        """``user``'s rows matching ``filters`` (column -> value or list), newest first, and the count."""
+        """``user``'s rows matching ``filters`` (column -> value or list), newest first, and the count.
+
+        Paged as Linkis's PageHelper is configured (``reasonable``, ``pageSizeZero``, §7.2): a page
+        past the last is the last, one before the first the first, and ``page_size`` 0 is every row."""
         clauses, values = ["um_user = ?"], [user]
         for column, wanted in filters.items():
             if column == "created_from":
@@ -163,9 +166,13 @@ class JobStore:
         where = " AND ".join(clauses)
         with self._lock:
             total = self._db.execute(f"SELECT COUNT(*) FROM jobs WHERE {where}", values).fetchone()[0]
+            if page_size <= 0:
+                limit, offset = -1, 0  # SQLite's "no limit"
+            else:
+                last = max(-(-total // page_size), 1)
+                limit, offset = page_size, (min(max(page_now, 1), last) - 1) * page_size
             rows = self._db.execute(
-                f"SELECT * FROM jobs WHERE {where} ORDER BY id DESC LIMIT ? OFFSET ?",
-                (*values, page_size, (page_now - 1) * page_size),
+                f"SELECT * FROM jobs WHERE {where} ORDER BY id DESC LIMIT ? OFFSET ?", (*values, limit, offset),
             ).fetchall()
         return [dict(row) for row in rows], int(total)
 

@@ -106,3 +106,14 @@ def test_a_lost_submit_is_found_behind_many_newer_jobs(faulty_client: LinkisClie
     found = faulty_client.find_job(marker, creator="LINKISMAGIC", since=int(time.time() * 1000) - 600_000, page_size=50)
     assert found is not None and found["taskID"] == job.task_id
     assert count(faulty_linkis, "/jobhistory/list", since) == 3  # 50 + 50 + the page that holds it
+
+
+def test_a_search_that_finds_nothing_stops_at_the_last_page(client: LinkisClient, local_linkis: LocalLinkis):
+    # Linkis answers a page past the last with the last one again (§7.2): the row count, not an
+    # empty page, says where the search ends.
+    since_ms = int(time.time() * 1000)
+    for n in range(4):
+        client.run(f"select {n} as n", engine="hive")
+    since = local_linkis.mark()
+    assert client.find_job("no-such-request", creator="LINKISMAGIC", since=since_ms, page_size=2) is None
+    assert count(local_linkis, "/jobhistory/list", since) == 2

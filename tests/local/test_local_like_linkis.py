@@ -88,6 +88,25 @@ def test_open_log_classifies_lines_as_the_filesystem_service_does(api):
     assert "Foo.bar" not in entrance[0]  # the entrance's own ERROR list holds header lines only
 
 
+# -- job history's list (§7.2) ------------------------------------------------------------------
+
+def test_job_history_pages_as_linkis_configures_pagehelper(tmp_path):
+    # PageHelper with reasonable=true and pageSizeZero=true (MybatisConfigurationFactory).
+    with scripted(tmp_path) as own:
+        api = Api(own)
+        made = [api.submit("text x")["taskID"] for _ in range(5)]
+
+        def page(**params) -> tuple[list[int], int]:
+            data = api.get("/jobhistory/list", **params).json()["data"]
+            return [task["taskID"] for task in data["tasks"]], data["totalPage"]
+
+        newest = sorted(made, reverse=True)
+        assert page(pageSize=2, pageNow=3) == (newest[4:], 5)
+        assert page(pageSize=2, pageNow=9) == (newest[4:], 5)  # past the last page: the last one
+        assert page(pageSize=2, pageNow=0) == (newest[:2], 5)
+        assert page(pageSize=0) == (newest, 5)  # no paging at all
+
+
 # -- kill (§4.6) ---------------------------------------------------------------------------------
 
 def test_killing_a_job_that_ended_is_refused_and_history_keeps_its_end(api, gateway):
