@@ -33,7 +33,8 @@ class BackgroundCell:
     """One background cell: its job, the thread that follows it, and how it ended.
 
     The notebook reaches these as ``_linkis_jobs[TASK]``: ``result`` is the last table (also in
-    the cell's ``-o VAR``), ``error`` what ended it otherwise, ``wait()`` blocks until the end.
+    the cell's ``-o VAR``), ``texts`` its text results, ``error`` what ended it otherwise,
+    ``wait()`` blocks until the end.
     """
 
     def __init__(self, job: Job, view: JobView, *, output: str | None, timeout: float | None,
@@ -42,6 +43,7 @@ class BackgroundCell:
         self.view = view
         self.output = output  # the -o variable that gets the result
         self.result: pd.DataFrame | None = None
+        self.texts: list[str] = []
         self.error: Exception | None = None
         self._timeout, self._limit, self._on_end = timeout, limit, on_end
         self._ended = threading.Event()
@@ -72,11 +74,10 @@ class BackgroundCell:
 
     def _follow(self) -> None:
         self.view.adopt()
-        texts: list[str] = []
         try:
             self.job.wait(timeout=self._timeout, listener=self.view, list_results=True)
             self.result = last_table(self.job.results, self._limit)
-            texts = [rs.text() for rs in self.job.results if rs.kind == "text"]
+            self.texts = [rs.text() for rs in self.job.results if rs.kind == "text"]
         except Exception as error:  # shown in the cell's own view, raised by wait(): never elsewhere
             self.error = error
         try:
@@ -84,7 +85,7 @@ class BackgroundCell:
         except Exception as error:
             self.error = self.error or error
         try:
-            self.view.end_in_place(self.job, frame=self.result, texts=texts, error=self.error)
+            self.view.end_in_place(self.job, frame=self.result, texts=self.texts, error=self.error)
         except Exception:  # noqa: S110  the kernel may be going away: nothing is left to show it in
             pass
         finally:

@@ -21,12 +21,13 @@ def build_parser() -> argparse.ArgumentParser:
     kernels = commands.add_parser("kernels", help="install or remove the Linkis kernels (HiveQL, Spark SQL, "
                                                   "Python, Shell) for this Python")
     action = kernels.add_subparsers(dest="action", required=True)
-    install = action.add_parser("install", help="install the kernelspecs")
+    install = action.add_parser("install", help="install the kernelspecs (default: for every user of the "
+                                                "machine, under /usr/local/share/jupyter; see --user)")
     where = install.add_mutually_exclusive_group()
     where.add_argument("--user", action="store_true", help="for this user only (~/.local/share/jupyter)")
     where.add_argument("--sys-prefix", action="store_true", help=f"in this Python's prefix ({sys.prefix})")
     where.add_argument("--prefix", metavar="DIR", help="under DIR/share/jupyter/kernels")
-    action.add_parser("uninstall", help="remove the kernelspecs")
+    action.add_parser("uninstall", help="remove the kernelspecs, every copy Jupyter finds")
     return parser
 
 
@@ -37,16 +38,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return local_cli.run(args)
     from linkis_magic import kernel
 
-    if args.action == "install":
-        prefix = sys.prefix if args.sys_prefix else args.prefix
-        for path in kernel.install(user=args.user, prefix=prefix):
-            print(f"installed {path}")
-    else:
-        removed = kernel.uninstall()
-        for path in removed:
-            print(f"removed {path}")
-        if not removed:
-            print("no Linkis kernels were installed")
+    try:
+        if args.action == "install":
+            prefix = sys.prefix if args.sys_prefix else args.prefix
+            for path in kernel.install(user=args.user, prefix=prefix):
+                print(f"installed {path}")
+        else:
+            removed = kernel.uninstall()
+            for path in removed:
+                print(f"removed {path}")
+            if not removed:
+                print("no Linkis kernels were installed")
+    except OSError as error:  # a prefix that cannot be written, a system directory without root
+        print(f"linkis-magic kernels {args.action}: {error}", file=sys.stderr)
+        return 1
     return 0
 
 

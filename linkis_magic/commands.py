@@ -159,10 +159,13 @@ def _wait(magics: LinkisMagics, rest: str) -> pd.DataFrame | None:
         raise UsageError(f"task {task_id} is not a background cell of this kernel; "
                          f"%linkis attach {task_id} follows any task")
     try:
-        return cell.wait()
+        table = cell.wait()
     except KeyboardInterrupt:
         raise UsageError(f"stopped waiting; task {task_id} still runs in the background "
                          f"(%linkis kill {task_id} stops it)") from None
+    for text in cell.texts:  # as a cell that ran in the foreground prints them
+        view.show_text(text)
+    return table
 
 
 def _download(magics: LinkisMagics, rest: str) -> None:

@@ -117,7 +117,7 @@ class JobInterrupted(KeyboardInterrupt):
     """The user interrupted a job (Ctrl-C or the stop button); the job was killed."""
 
     def __init__(self, task_id: int | None, outcome: str) -> None:
-        super().__init__(f"interrupted: {outcome}")
+        super().__init__(outcome)  # shown after the class name, as "JobInterrupted: killed task 7 ..."
         self.task_id = task_id
         self.outcome = outcome
 

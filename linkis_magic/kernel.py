@@ -109,16 +109,21 @@ def install(*, user: bool = False, prefix: str | None = None) -> list[str]:
 
 
 def uninstall() -> list[str]:
-    """Remove the kernelspecs :func:`install` made, wherever Jupyter finds them."""
+    """Remove the kernelspecs :func:`install` made, every copy Jupyter finds (a user install
+    and a prefix one may both be there)."""
     from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
     manager = KernelSpecManager()
-    removed = []
+    removed: list[str] = []
     for kind in KINDS:
-        try:
-            removed.append(manager.remove_kernel_spec(kind.name))
-        except NoSuchKernel:
-            continue
+        while True:
+            try:
+                path = manager.remove_kernel_spec(kind.name)
+            except (NoSuchKernel, KeyError):  # jupyter_client 8 raises KeyError for a missing one
+                break
+            if path in removed:  # not removed after all: do not loop on it
+                break
+            removed.append(path)
     return removed
 
 

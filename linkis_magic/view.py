@@ -57,7 +57,7 @@ def make_view(mode: str, *, log_lines: int = 200, background: bool = False) -> J
     if mode == "widget":
         return WidgetView(log_lines=log_lines, background=background)
     if background and mode != "quiet":
-        return StatusLine(log_lines=log_lines)
+        return StatusLine(log_lines=log_lines, live=mode != "none")
     views = {"text": TextView, "none": JobView, "quiet": QuietView}
     return views[mode](log_lines=log_lines)
 
@@ -309,10 +309,12 @@ class _LivePanel:
 
 class StatusLine(JobView):
     """A background cell's live view without widgets: one line, replaced as the job moves (in
-    a terminal each new state is a new line)."""
+    a terminal each new state is a new line); with ``live`` False (``--progress none``) the line
+    stays as it was until the outcome replaces it."""
 
-    def __init__(self, *, log_lines: int = 200) -> None:
+    def __init__(self, *, log_lines: int = 200, live: bool = True) -> None:
         super().__init__(log_lines=log_lines)
+        self._live = live
         self._line = "Linkis job: submitting in the background"
         self.handle = display({"text/plain": self._line}, raw=True, display_id=True)
 
@@ -330,8 +332,8 @@ class StatusLine(JobView):
         self.handle.update(_BLANK, raw=True)
 
     def _show(self, job: Any) -> None:
-        if _ended(job):
-            return  # the outcome replaces the line
+        if _ended(job) or not (self._live or self._line.startswith("Linkis job:")):
+            return  # the outcome replaces the line; without a live view it is said once
         line = f"Linkis task {job.task_id} · {_state_name(job)} {_percent(job)} · {background_note(job.task_id)}"
         if line != self._line:
             self._line = line

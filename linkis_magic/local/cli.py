@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 def add_parser(commands: argparse._SubParsersAction) -> None:
     """The ``local`` subcommand of ``linkis-magic`` (:mod:`linkis_magic.cli`)."""
     local = commands.add_parser("local", help="run a Linkis-compatible gateway on this machine")
-    local.add_argument("--port", type=int, default=9001, help="port to listen on (0: any free port; default 9001)")
+    local.add_argument("--port", type=_port, default=9001, help="port to listen on (0: any free port; default 9001)")
     local.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     local.add_argument("--data-dir", type=Path, default=None,
                        help="where job history, logs and results live (default: a temporary directory)")
@@ -33,8 +34,25 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                        help="expect RSA-encrypted passwords, as wds.linkis.login_encrypt.enable")
 
 
+def _port(text: str) -> int:
+    port = int(text)
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0 to 65535, not {port}")
+    return port
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM stops the gateway as Ctrl-C does: jobs killed, engines stopped, a temporary data
+    directory removed. (uvicorn catches SIGTERM too, and after its own shutdown raises it again
+    under the handler it found: by default that would end the process before the cleanup.)"""
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
 def run(args: argparse.Namespace) -> int:
-    """Serve in the foreground until Ctrl-C."""
+    """Serve in the foreground until Ctrl-C or SIGTERM."""
     try:
         from linkis_magic.local.server import GatewayStartError, LocalLinkis
     except ImportError as error:
@@ -43,9 +61,17 @@ def run(args: argparse.Namespace) -> int:
         print(f"linkis-magic local: {not_installed(error)}", file=sys.stderr)
         return 1
 
+    if args.data_dir is not None:
+        try:
+            args.data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            print(f"linkis-magic local: cannot use {args.data_dir} as the data dir: {error.strerror or error}",
+                  file=sys.stderr)
+            return 1
     settings = LinkisSettings(linkis_version=args.linkis_version, owner_check=args.owner_check,
                               login_encrypt=args.login_encrypt)
     gateway = LocalLinkis(port=args.port, host=args.host, data_dir=args.data_dir, settings=settings)
+    _stop_on_sigterm()
     try:
         gateway.serve_forever(on_ready=lambda: print(banner(gateway), flush=True))
     except GatewayStartError as error:

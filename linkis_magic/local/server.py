@@ -169,6 +169,8 @@ class LocalLinkis:
             self._socket.bind((self.host, self._requested_port))
         except OSError as error:
             self._socket.close()
+            if self._given_dir is None:  # the temporary data dir made above holds nothing yet
+                shutil.rmtree(self.data_dir, ignore_errors=True)
             raise GatewayStartError(f"cannot listen on {self.host}:{self._requested_port}: {error}") from error
         # Listening now lets early clients queue instead of being refused, and the real port is
         # known before the app exists, so execIDs carry it (§5).

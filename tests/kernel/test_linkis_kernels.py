@@ -119,6 +119,7 @@ def test_the_stop_button_kills_the_job_in_a_shell_notebook(start, client: Linkis
         if reply["parent_header"].get("msg_id") == msg_id:
             break
     assert reply["content"]["status"] == "error" and reply["content"]["ename"] == "JobInterrupted"
+    assert reply["content"]["evalue"].startswith(f"killed task {task_id} after it ran ")  # as the magic says it
     assert client.job_info(task_id)["status"] == "Cancelled"
 
 
@@ -129,3 +130,6 @@ def test_uninstall_removes_them(kernels_dir, monkeypatch):
     assert done.returncode == 0, done.stderr
     assert done.stdout.count("removed ") == 4
     assert not NAMES & set(KernelSpecManager().find_kernel_specs())
+    again = subprocess.run([sys.executable, "-m", "linkis_magic.cli", "kernels", "uninstall"],
+                           capture_output=True, text=True, timeout=60, env={**_environ(), "JUPYTER_PATH": kernels_dir})
+    assert (again.returncode, again.stdout, again.stderr) == (0, "no Linkis kernels were installed\n", "")

@@ -47,3 +47,15 @@ def test_a_quiet_background_cell_still_delivers_its_result(ip):
     frame = ip.run_line_magic("linkis", f"wait {ip.user_ns['_linkis_last'].task_id}")
     assert frame["answer"].tolist() == [42]
     assert ip.user_ns["answer"] is frame
+
+
+def test_a_background_cell_without_a_live_view_says_its_task_once_and_wait_shows_its_text(ip, capsys):
+    ip.run_cell_magic("linkis", "shell --bg --progress none", "sleep 1; echo bg-hello")
+    task_id = ip.user_ns["_linkis_last"].task_id
+    cell = ip.user_ns["_linkis_jobs"][task_id]
+    wait_for(lambda: cell.done, what="the background cell's end")
+    shown = capsys.readouterr().out  # a terminal prints each replacement of the line anew
+    assert shown.count("runs in the background") == 1 and "· Running" not in shown, shown
+    assert f"Linkis task {task_id} · Succeed" in shown and [text.strip() for text in cell.texts] == ["bg-hello"]
+    assert ip.run_line_magic("linkis", f"wait {task_id}") is None  # no table: its text instead
+    assert capsys.readouterr().out.strip() == "bg-hello"
