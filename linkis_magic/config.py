@@ -212,7 +212,7 @@ def _coerce(name: str, value: Any) -> Any:
     try:
         return _CONVERTERS.get(name, _text)(value)
     except (TypeError, ValueError) as e:
-        shown = "<hidden>" if name in SECRETS else repr(redact_url(value) if name == "url" else value)
+        shown = "<hidden>" if name in SECRETS else repr(redact_url(value) if isinstance(value, str) else value)
         raise ConfigError(f"bad value for {name}: {shown} ({e})") from None
 
 

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 def add_parser(commands: argparse._SubParsersAction) -> None:
     """The ``local`` subcommand of ``linkis-magic`` (:mod:`linkis_magic.cli`)."""
     local = commands.add_parser("local", help="run a Linkis-compatible gateway on this machine")
-    local.add_argument("--port", type=_port, default=9001, help="port to listen on (0: any free port; default 9001)")
+    local.add_argument("--port", type=port, default=9001, help="port to listen on (0: any free port; default 9001)")
     local.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     local.add_argument("--data-dir", type=Path, default=None,
                        help="where job history, logs and results live (default: a temporary directory)")
@@ -34,11 +34,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                        help="expect RSA-encrypted passwords, as wds.linkis.login_encrypt.enable")
 
 
-def _port(text: str) -> int:
-    port = int(text)
-    if not 0 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"a port is 0 to 65535, not {port}")
-    return port
+def port(text: str) -> int:
+    """A TCP port number (argparse names the type after this function in its error)."""
+    number = int(text)
+    if not 0 <= number <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0 to 65535, not {number}")
+    return number
 
 
 def _stop_on_sigterm() -> None:
