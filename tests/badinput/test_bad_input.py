@@ -256,11 +256,8 @@ def test_the_gateway_itself_refuses_code_that_is_not_utf8(local_linkis: LocalLin
     ("databases now", "usage: %linkis databases"),
 ])
 def test_catalog_commands_refuse_malformed_lines_before_sending(shell, local_linkis: LocalLinkis, line, message):
-    since = local_linkis.mark()
-    with pytest.raises(UsageError) as info:
-        shell.run_line_magic("linkis", line)
-    assert str(info.value).startswith(message) and "\n" not in str(info.value)
-    assert local_linkis.requests_since(since) == []
+    refused = refused_before_sending(shell, local_linkis, line)
+    assert refused.startswith(message) and "\n" not in refused
 
 
 @pytest.mark.parametrize("line, message", [
@@ -272,11 +269,16 @@ def test_catalog_commands_refuse_malformed_lines_before_sending(shell, local_lin
     ("help me", "usage: %linkis help"),
 ])
 def test_line_commands_refuse_bad_numbers_before_sending(shell, local_linkis: LocalLinkis, line, message):
-    since = local_linkis.mark()
+    assert refused_before_sending(shell, local_linkis, line) == message
+
+
+def refused_before_sending(shell, gateway: LocalLinkis, line: str) -> str:
+    """The ``UsageError`` a ``%linkis`` line ends in; the gateway must have received nothing."""
+    since = gateway.mark()
     with pytest.raises(UsageError) as info:
         shell.run_line_magic("linkis", line)
-    assert str(info.value) == message
-    assert local_linkis.requests_since(since) == []
+    assert gateway.requests_since(since) == []
+    return str(info.value)
 
 
 @pytest.mark.parametrize("line, message", [
