@@ -339,9 +339,9 @@ class Job:
                 lines = []  # a passing gateway error: the next read picks up from the same line
             if _moves_on(self.status, self._log.state):
                 self._set_status(self._log.state, events)  # a milestone line: Scheduled, Running (§6)
-            self._emit_log(lines, events)
             if self._log.succeeded and self._wants_results and self._ahead is None:
-                self._ahead = _READS.submit(self._results_ahead)  # while history confirms the end
+                self._ahead = self._read_ahead()  # while history confirms the end and the view updates
+            self._emit_log(lines, events)
             poller.after_log(time.monotonic(), lines=len(lines), closing=self._log.closed)
         elif kind is Read.PROGRESS:
             try:
@@ -428,7 +428,7 @@ class Job:
             events("on_progress", self)
         listing = self._ahead
         if listing is None and list_results and self.status is JobStatus.SUCCEED:
-            listing = _READS.submit(self._results_ahead)
+            listing = self._read_ahead()
         if "log" in events.details or self.status is not JobStatus.SUCCEED:
             # From the entrance while it holds the job (its file is written after history shows
             # the end, §4.4.1), else from the file once complete; and lines a read skipped.
@@ -439,19 +439,25 @@ class Job:
         if listing is not None:
             listing.result()
 
-    def _results_ahead(self) -> None:
-        """List the result sets and read each one's first page (a cell shows them next). A
-        refusal is left for the caller's own read to meet: reading is not waiting.
+    def _read_ahead(self) -> concurrent.futures.Future:
+        """Start listing the result sets and reading each one's first page (a cell shows them
+        next), in worker threads. A refusal is left for the caller's own read to meet: reading
+        is not waiting.
 
         The first result set's page is asked for beside the listing, at the path Linkis names
         it by when the statement gives it no alias (``_0.dolphin``, §8.1): a one-result job then
         costs one round trip here, not two. The guess is used only if the listing names it."""
         location = (self.task or {}).get("resultLocation")
-        guess = ResultSet(self.client, f"{location.rstrip('/')}/_0.dolphin", 0) if location else None
-        early = _READS.submit(guess.prefetch) if guess is not None and self._results is None else None
+        guess = early = None
+        if location and self._results is None:
+            guess = ResultSet(self.client, f"{location.rstrip('/')}/_0.dolphin", 0)
+            early = _READS.submit(guess.prefetch)
+        return _READS.submit(self._list_ahead, guess, early)
+
+    def _list_ahead(self, guess: ResultSet | None, early: concurrent.futures.Future | None) -> None:
         with contextlib.suppress(LinkisError):
             results = self.results
-            if early is not None and results and results[0].path == guess.path:
+            if guess is not None and results and results[0].path == guess.path:
                 results[0] = guess
                 early.result()
             for result in results:

@@ -234,6 +234,7 @@ class WidgetView(JobView):
         self.panel = w.HTML(_header_html("Submitting", None, None, 0.0, [], background))
         self.panel.add_class("linkis-panel")
         self.handle = display(_LivePanel(self.panel), display_id=True)
+        self._open = True
 
     def show_wait_start(self, job: Any) -> None:
         self._show(job)
@@ -247,12 +248,18 @@ class WidgetView(JobView):
     def show_log(self, job: Any, batch: list[tuple[str, str]]) -> None:
         # The last `log_lines` lines only: the widget state stays bounded however long the log
         # grows (Output.append_stdout would resend it all).
+        if _ended(job):
+            return  # the summary's log tail shows them
         self._log = _log_html(self.tail, "linkis-log")
         self._show(job)
 
     def _show(self, job: Any) -> None:
         if _ended(job):
-            return  # the panel gives way to the summary at once: updating it would only cost time
+            # The panel gives way to the summary: a cell's goes now, while its results are still
+            # on the way; a background cell's is replaced by the outcome in place.
+            if not self._background:
+                self.close_live()
+            return
         header = _header_html(_state_name(job), job.task_id, job.elapsed, job.progress, job.stages, self._background)
         self.panel.value = header + self._log  # an unchanged value sends nothing
 
@@ -260,11 +267,13 @@ class WidgetView(JobView):
         """Blank the panel's output and close its models. The output itself stays in the cell
         (only ``clear_output`` could drop it, with everything else the cell showed); blanked, a
         saved notebook shows nothing there instead of "Loading widget..." (docs/jupyter.md §3)."""
-        self.handle.update(_BLANK, raw=True)
-        self.release()
+        if self._open:
+            self.handle.update(_BLANK, raw=True)
+            self.release()
 
     def release(self) -> None:
         """Close the panel's models (its output was replaced)."""
+        self._open = False
         for part in (self.panel, self.panel.layout, self.panel.style):
             part.close()
 

@@ -87,6 +87,20 @@ def test_widget_updates_stream_while_the_cell_runs_and_stay_bounded(kernel):
     assert kinds.count("comm_close") >= len(opened)  # the live panel is closed at the end
 
 
+def test_the_panel_gives_way_when_the_job_ends_not_when_its_table_arrives(faulty_kernel, faults):
+    _, kc = faulty_kernel
+    faults.delay(r"/filesystem/openFile$", 1.5, times=None)  # the result pages are slow
+    messages = iopub_until_idle(kc, kc.execute("%%linkis hive\nselect 1 as n"))
+    blanked = next(m for m in messages if m["msg_type"] == "update_display_data"
+                   and m["content"]["data"] == {"text/plain": ""})
+    summary = next(m for m in messages if m["msg_type"] == "display_data"
+                   and m["content"]["data"]["text/plain"].startswith("Linkis task"))
+    table = next(m for m in messages if m["msg_type"] == "execute_result")
+    assert "n" in table["content"]["data"]["text/plain"]
+    # Blanked (and its models closed) once history confirmed the end, while the page was read.
+    assert (summary["header"]["date"] - blanked["header"]["date"]).total_seconds() >= 1.0
+
+
 def test_a_download_shows_its_progress_then_what_it_wrote(kernel, tmp_path):
     _, kc = kernel
     reply = kc.execute_interactive("%%linkis hive --quiet\nselect range as n, 'x' || range as s from range(60000)",
