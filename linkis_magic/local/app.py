@@ -6,6 +6,7 @@ Each handler is ``handler(request, user)`` wrapped by :meth:`Gateway.endpoint` (
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
@@ -22,12 +23,12 @@ from linkis_magic.local.datasource import DatasourceRoutes
 from linkis_magic.local.entrance import timeout_labels
 from linkis_magic.local.gateway import (
     ENTRANCE_SERVICE,
-    PUBLIC_SERVICE,
     Gateway,
     GatewayError,
     api_method,
     envelope,
     envelope_with_raw,
+    exception_message,
     int_param,
     read_json,
     task_number,
@@ -348,11 +349,12 @@ class EntranceRoutes:
 
     def _kill_refused(self, task_id: int, recorded: JobStatus) -> str:
         """The entrance's answer when job history refused to turn an ended job Cancelled (§4.6)."""
-        history = (f"QueryException: errCode: 120001 ,desc: jobId:{task_id}，oldStatus(在数据库中的task状态为)："
-                   f"{recorded.value}, newStatus(更新的task状态为)：Cancelled，update failed(更新失败)！ "
-                   f",ip: 127.0.0.1 ,port: {self.gateway.port} ,serviceKind: {PUBLIC_SERVICE}")
-        return (f"{KILL_FAILED}errCode: 20011 ,desc: Request jobHistory failed,because:{history} (请求jobHistory失败) "
-                f",ip: 127.0.0.1 ,port: {self.gateway.port} ,serviceKind: {ENTRANCE_SERVICE}")
+        port = self.gateway.port
+        history = "QueryException: " + exception_message(
+            120001, f"jobId:{task_id}，oldStatus(在数据库中的task状态为)：{recorded.value}, "
+                    "newStatus(更新的task状态为)：Cancelled，update failed(更新失败)！", port)
+        return KILL_FAILED + exception_message(
+            20011, f"Request jobHistory failed,because:{history} (请求jobHistory失败)", port, ENTRANCE_SERVICE)
 
     async def kill_jobs(self, request: Request, user: str) -> Response:
         body = await read_json(request)
@@ -378,12 +380,16 @@ class EntranceRoutes:
 class HistoryRoutes:
     """Job history lookups."""
 
-    #: ``/jobhistory/list`` filters and the columns they select.
-    _FILTERS = {"taskID": "id", "executeApplicationName": "engine", "creator": "creator", "runType": "run_type"}
+    #: ``/jobhistory/list`` filters and how they select: the creator by prefix, as Linkis's
+    #: ``LOCATE('"userCreator":"<user>-<creator>', labels)`` does; 1.8.0 has no runType filter (§7.2).
+    _FILTERS = {"taskID": "id", "executeApplicationName": "engine", "creator": "creator_prefix"}
+    #: What ``creator`` and ``executeApplicationName`` may hold (``QueryUtils.checkNameValid``).
+    _NAME = re.compile(r"[a-zA-Z\-\d_.]+")
 
     def __init__(self, gateway: Gateway) -> None:
         self.store = gateway.entrance.store
         self.settings = gateway.settings
+        self.port = gateway.port
 
     async def get(self, request: Request, user: str) -> Response:
         task_id = task_number(request.path_params["task_id"])  # a Long path variable (§7.1)
@@ -397,17 +403,21 @@ class HistoryRoutes:
         return envelope(api_method(request), {"task": task_vo(row, brief=brief)})
 
     async def list(self, request: Request, user: str) -> Response:
+        query = request.query_params
+        for name, label in (("creator", "creator"), ("executeApplicationName", "applicationName")):
+            if query.get(name, "").strip() and not self._NAME.fullmatch(query[name]):
+                raise GatewayError(exception_message(21304, f"Invalid {label} : {query[name]}", self.port))
         filters: dict[str, Any] = {}
         for name, column in self._FILTERS.items():
-            if request.query_params.get(name):
-                filters[column] = int_param(request, name, 0) if name == "taskID" else request.query_params[name]
-        statuses = [value for value in request.query_params.get("status", "").split(",") if value]
+            if query.get(name, "").strip():
+                filters[column] = int_param(request, name, 0) if name == "taskID" else query[name]
+        statuses = [value for value in query.get("status", "").split(",") if value]
         if statuses:
             filters["status"] = statuses
-        if request.query_params.get("startDate"):
-            filters["created_from"] = int_param(request, "startDate", 0)
-        # endDate defaults to this host's clock, as on Linkis (§7.2).
-        filters["created_to"] = int_param(request, "endDate", now_ms())
+        start = filters["created_from"] = int_param(request, "startDate", 0)
+        # endDate defaults to this host's clock, as on Linkis; equal to startDate it means a day (§7.2).
+        end = int_param(request, "endDate", now_ms())
+        filters["created_to"] = end + DAY_MS if end == start else end
         return await self._tasks(request, user, filters)
 
     async def list_undone_tasks(self, request: Request, user: str) -> Response:
@@ -561,8 +571,7 @@ class FilesystemRoutes:
     def _export_error(self, error: Exception) -> str:
         """``e.getMessage()``: a Linkis exception's reads ``errCode: N ,desc: ... ,ip: ...``."""
         if isinstance(error, results.FileError):
-            return (f"errCode: {error.err_code} ,desc: {error.desc} ,ip: 127.0.0.1 ,port: {self.port} "
-                    f",serviceKind: {PUBLIC_SERVICE}")
+            return exception_message(error.err_code, error.desc, self.port)
         return str(error)
 
     @staticmethod

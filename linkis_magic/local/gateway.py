@@ -45,6 +45,12 @@ JAVA_LONG_MAX = 2**63 - 1
 TOKEN_PAIR_REQUIRED = "请在Header或Cookie中同时指定Token-Code 和 Token-User，以便完成token认证！"
 
 
+def exception_message(err_code: int, desc: str, port: int, service: str = PUBLIC_SERVICE) -> str:
+    """A Linkis exception's ``getMessage()`` (``LinkisException``), which some endpoints send as
+    the envelope's message."""
+    return f"errCode: {err_code} ,desc: {desc} ,ip: 127.0.0.1 ,port: {port} ,serviceKind: {service}"
+
+
 class HandlerErrors:
     """Unexpected exceptions raised in route handlers (the newest 100), numbered as they come, and
     logged: ``mark()`` then ``since(mark)`` gives those raised in between."""

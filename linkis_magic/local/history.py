@@ -156,6 +156,10 @@ class JobStore:
                 clauses.append("created_time <= ?")
             elif column == "id_from":
                 clauses.append("id >= ?")
+            elif column == "creator_prefix":
+                clauses.append("substr(creator, 1, ?) = ?")
+                values.extend([len(wanted), wanted])
+                continue
             elif isinstance(wanted, list):
                 clauses.append(f"{column} IN ({', '.join('?' * len(wanted))})")
                 values.extend(wanted)

@@ -107,6 +107,28 @@ def test_job_history_pages_as_linkis_configures_pagehelper(tmp_path):
         assert page(pageSize=0) == (newest, 5)  # no paging at all
 
 
+def test_job_history_lists_a_creator_by_prefix_and_refuses_names_linkis_refuses(tmp_path):
+    # QueryRestfulApi.getJobhistoryList and JobHistoryMapper.searchWithUserCreator in 1.8.0.
+    with scripted(tmp_path) as own:
+        api = Api(own)
+        ide, idea, magic = (api.submit("text x", creator=c)["taskID"] for c in ("IDE", "IDEA", "LINKISMAGIC"))
+
+        def listed(**params) -> list[int]:
+            return sorted(task["taskID"] for task in api.get("/jobhistory/list", **params).json()["data"]["tasks"])
+
+        assert listed(creator="IDE") == [ide, idea]  # LOCATE('"userCreator":"<user>-IDE', labels)
+        assert listed(creator="LINKISMAGIC") == [magic]
+        assert listed(creator=" ") == [ide, idea, magic]  # blank: no filter
+        assert listed(runType="nothing-like-it") == [ide, idea, magic]  # 1.8.0 has no runType filter
+        refused = api.get("/jobhistory/list", creator="IDE%")
+        assert refused.status_code == 400 and refused.json()["status"] == 1
+        assert refused.json()["message"].startswith("errCode: 21304 ,desc: Invalid creator : IDE% ,ip: ")
+        odd_engine = api.get("/jobhistory/list", executeApplicationName="hive'").json()["message"]
+        assert odd_engine.startswith("errCode: 21304 ,desc: Invalid applicationName : hive' ,ip: ")
+        created = api.task(ide)["createdTime"]
+        assert listed(startDate=created, endDate=created) == [ide, idea, magic]  # equal: a day from then
+
+
 # -- kill (§4.6) ---------------------------------------------------------------------------------
 
 def test_killing_a_job_that_ended_is_refused_and_history_keeps_its_end(api, gateway):
