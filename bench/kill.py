@@ -128,6 +128,10 @@ def baseline(bench: Bench, delay: float) -> tuple[float, float]:
 
 
 def run(bench: Bench) -> list[Row]:
+    if signal.getsignal(signal.SIGINT) in (signal.SIG_IGN, signal.SIG_DFL):
+        # A shell starts a background job (make bench &) with SIGINT ignored, and Python keeps it
+        # so; a kernel installs its own handling, so the measured wait gets Python's.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     api = [ours(bench, delay) for delay in DELAYS]
     with ipython_shell(bench) as shell:
         cells = [magic(bench, shell, delay) for delay in DELAYS]
