@@ -586,6 +586,10 @@ class LinkisClient:
         self._call("POST", "/filesystem/upload", data={"path": directory},
                    files={"file": (name, content, "application/octet-stream")})
 
+    def delete_path(self, path: str) -> None:
+        """``/filesystem/deleteDirOrFile`` (§15.3): a file, or a directory with all it holds."""
+        self._call("POST", "/filesystem/deleteDirOrFile", json={"path": path})
+
     def download(self, endpoint: str, params: Mapping[str, Any]) -> Iterator[bytes]:
         """The body of a download, ``/filesystem/resultsetToExcel`` or ``resultsetsToExcel``
         (§8.3), streamed in chunks. Linkis answers its errors with HTTP 200 ``text/plain``

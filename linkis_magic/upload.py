@@ -12,6 +12,7 @@ needs the table's columns, names and types, in the frame's order.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import tempfile
 import uuid
@@ -19,7 +20,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from linkis_magic.catalog import split_name
-from linkis_magic.errors import LinkisRequestError
+from linkis_magic.errors import LinkisError, LinkisRequestError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -171,7 +172,14 @@ def upload_frame(client: LinkisClient, frame: pd.DataFrame, table: str, *, mode:
                    f"LOAD DATA INPATH '{root.rstrip('/')}/{file_name}' {overwrite}INTO TABLE {target}{into}"]
     options = {"creator": creator} if creator else {}
     say(f"loading into {database}.{name} (a Hive job)")
-    return client.run(";\n".join(statements), engine="hive", **options)
+    try:
+        return client.run(";\n".join(statements), engine="hive", **options)
+    except BaseException:
+        # LOAD DATA moves the file into the table; a job that failed or was stopped before it did
+        # leaves it in the workspace, where nothing else would remove it.
+        with contextlib.suppress(LinkisError):
+            client.delete_path(f"{root.rstrip('/')}/{file_name}")
+        raise
 
 
 def _quote(value: Any) -> str:

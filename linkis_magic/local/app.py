@@ -549,6 +549,15 @@ class FilesystemRoutes:
             await run_in_threadpool(self.files.save_upload, user, directory, part.filename or "", data)
         return envelope(api_method(request), {})
 
+    async def delete(self, request: Request, user: str) -> Response:
+        """``deleteDirOrFile``: JSON ``{"path"}``, a file or a directory and all it holds (§15.3)."""
+        body = await read_json(request)
+        path = str(body.get("path") or "")
+        if not path:
+            raise results.FileError(80004, f"The path:{path or 'null'} is empty(路径:{path or 'null'} 为空)!")
+        await run_in_threadpool(self.files.delete, user, path)
+        return envelope(api_method(request), {})
+
     @staticmethod
     def _check_table(result: results.ResultFile) -> None:
         if result.kind != RESULT_TABLE:
@@ -623,6 +632,7 @@ def build_app(gateway: Gateway) -> Starlette:
         route("/filesystem/resultsetsToExcel", wrap(files.export_all)),
         route("/filesystem/getUserRootPath", wrap(files.user_root_path)),
         route("/filesystem/upload", wrap(files.upload), ["POST"]),
+        route("/filesystem/deleteDirOrFile", wrap(files.delete), ["POST"]),
         route("/datasource/dbs", wrap(datasource.dbs)),
         route("/datasource/tables", wrap(datasource.tables)),
         route("/datasource/columns", wrap(datasource.columns)),

@@ -19,6 +19,7 @@ import array
 import json
 import math
 import re
+import shutil
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime, time
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -457,6 +458,20 @@ class UserFiles:
                                    "underscores, Chinese(路径存在特殊字符,只支持数字,字母大小写,下划线,中文)")
         folder.mkdir(parents=True, exist_ok=True)
         (folder / name).write_bytes(data)
+
+    def delete(self, user: str, path_text: str) -> None:
+        """``deleteDirOrFile``: remove a file or a directory with all it holds (§15.3); 80008 when
+        there is nothing at ``path_text``."""
+        path = self.local_path(user, path_text)
+        if path.resolve() == self._user_root(user).resolve():  # this gateway's boundary: logs, results
+            raise FileError(80009, "This user does not have permission to delete this file or folder"
+                                   "(该用户无权删除此文件或文件夹)!")
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        elif path.exists() or path.is_symlink():
+            path.unlink()
+        else:
+            raise FileError(80008, "The deleted file or folder does not exist(删除的文件or文件夹不存在)!")
 
     def results_in(self, user: str, path_text: str) -> list[ResultFile]:
         """The result sets of a result directory in ``_N`` order; 80029 when it holds none (§8.3)."""

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from linkis_magic.client import LinkisClient
+from linkis_magic.errors import JobFailed, LinkisRequestError
 from linkis_magic.upload import upload_frame
 
 
@@ -60,6 +62,38 @@ def test_the_file_goes_to_the_workspace_the_gateway_names(client: LinkisClient, 
     paths = [r.path.rsplit("/", 2)[-2:] for r in local_linkis.requests_since(since)]
     assert ["filesystem", "getUserRootPath"] in paths and ["filesystem", "upload"] in paths
     assert client.user_root("hdfs").startswith("file://")  # no HDFS here: the local workspace
+    assert uploads_left(client) == []  # LOAD DATA moved it into the table, as Hive does
+
+
+def uploads_left(client: LinkisClient) -> list[str]:
+    workspace = Path(client.user_root("file").removeprefix("file://"))
+    return sorted(path.name for path in workspace.glob("linkis_magic_upload_*.parquet"))
+
+
+def test_a_load_that_fails_takes_its_file_away(client: LinkisClient, local_linkis, table: str):
+    upload_frame(client, pd.DataFrame({"item": ["tea"]}), table)
+    since = local_linkis.mark()
+    # Not partitioned: the LOAD DATA ... PARTITION of this job fails on the gateway.
+    with pytest.raises(JobFailed, match="ended Failed"):
+        upload_frame(client, pd.DataFrame({"item": ["cake"]}), table, mode="append", partition={"dt": "x"})
+    assert ["filesystem", "deleteDirOrFile"] in [r.path.rsplit("/", 2)[-2:] for r in local_linkis.requests_since(since)]
+    assert uploads_left(client) == []
+
+
+def test_delete_path_removes_a_file_or_a_folder_and_refuses_what_linkis_refuses(client: LinkisClient):
+    workspace = Path(client.user_root("file").removeprefix("file://"))
+    folder = workspace / f"scratch_{uuid.uuid4().hex[:8]}"
+    (folder / "inner").mkdir(parents=True)
+    (folder / "inner" / "a.txt").write_text("a")
+    (workspace / "b.txt").write_text("b")
+    client.delete_path(f"file://{workspace}/b.txt")
+    client.delete_path(f"file://{folder}")
+    assert not folder.exists() and not (workspace / "b.txt").exists()
+    with pytest.raises(LinkisRequestError, match="does not exist") as missing:
+        client.delete_path(f"file://{folder}")
+    assert missing.value.err_code == 80008
+    with pytest.raises(LinkisRequestError, match="is empty"):
+        client.delete_path("")
 
 
 def test_overwrite_and_append(client: LinkisClient, table: str):

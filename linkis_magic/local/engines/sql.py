@@ -153,6 +153,8 @@ def _run_statement(
     except duckdb.Error as e:
         _raise_if_cancelled(ctx)
         raise EngineError(f"Statement {number} failed: {e}") from e
+    if translation.moves:
+        Path(translation.moves).unlink(missing_ok=True)
     ctx.log("INFO", f"Statement {number} finished in {time.monotonic() - started:.3f} s")
 
 

@@ -82,6 +82,8 @@ class Translation:
     level: str = "INFO"
     message: str = ""
     warnings: tuple[str, ...] = ()
+    #: A file the statement takes in, removed once it ran (Hive's ``LOAD DATA INPATH`` moves it).
+    moves: str | None = None
 
 
 def split_statements(code: str, dialect: str) -> list[str]:
@@ -169,7 +171,7 @@ def _translate_tree(statement: str, tree: exp.Expression) -> Translation:
     if isinstance(tree, exp.Insert) and (tree.args.get("overwrite") or _partition_of(tree)):
         return Translation(statement, sql=rewrite_insert(tree))
     if isinstance(tree, exp.LoadData):
-        return Translation(statement, sql=rewrite_load_data(tree))
+        return rewrite_load_data(statement, tree)
     if isinstance(tree, exp.Describe):
         table = _generate(tree.this)[0]
         sql = (
@@ -208,12 +210,12 @@ def strip_storage_clauses(create: exp.Create) -> exp.Create:
     return create
 
 
-def rewrite_load_data(load: exp.LoadData) -> tuple[str, ...]:
+def rewrite_load_data(statement: str, load: exp.LoadData) -> Translation:
     """Hive's ``LOAD DATA [LOCAL] INPATH 'file' [OVERWRITE] INTO TABLE t [PARTITION (k='v', ...)]``
     for a parquet file (what ``upload_frame`` writes): its rows are inserted by column name, with
     the static partition values as the trailing columns Hive's ``PARTITIONED BY`` makes here;
     ``OVERWRITE`` first deletes the table's rows (or the partition's). Hive moves the file into
-    the table; here it stays where it is."""
+    the table: here its rows are copied and the file is removed (``LOCAL`` copies and keeps it)."""
     source = str(load.args["inpath"].this)
     path = source.removeprefix("file://") if source.startswith("file://") else source
     if not path.lower().endswith(".parquet"):
@@ -228,10 +230,11 @@ def rewrite_load_data(load: exp.LoadData) -> tuple[str, ...]:
     added = "".join(f", {value} AS {_generate(exp.to_identifier(key))[0]}" for key, value in values.items())
     quoted = path.replace("'", "''")
     insert = f"INSERT INTO {table} BY NAME SELECT *{added} FROM read_parquet('{quoted}')"
+    moves = None if load.args.get("local") else path
     if not load.args.get("overwrite"):
-        return (insert,)
+        return Translation(statement, sql=(insert,), moves=moves)
     where = " AND ".join(f"{_generate(exp.to_identifier(k))[0]} = {v}" for k, v in values.items()) or "TRUE"
-    return (f"DELETE FROM {table} WHERE {where}", insert)
+    return Translation(statement, sql=(f"DELETE FROM {table} WHERE {where}", insert), moves=moves)
 
 
 def rewrite_insert(insert: exp.Insert) -> tuple[str, ...]:
