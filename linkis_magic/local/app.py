@@ -400,7 +400,7 @@ class HistoryRoutes:
             raise GatewayError(TASK_NOT_FOUND)
         # brief=true exists on master only; releases ignore it (§7.1). /get never sends the code.
         brief = self.settings.honours_brief and request.query_params.get("brief", "").lower() == "true"
-        return envelope(api_method(request), {"task": task_vo(row, brief=brief)})
+        return envelope(api_method(request), {"task": task_vo(row, brief=brief, master=self.settings.is_master)})
 
     async def list(self, request: Request, user: str) -> Response:
         query = request.query_params
@@ -442,7 +442,8 @@ class HistoryRoutes:
         page_now = int_param(request, "pageNow", 1)
         page_size = max(int_param(request, "pageSize", 20), 0)  # 0: every row (§7.2)
         rows, total = await run_in_threadpool(self.store.search, user, filters, page_now, page_size)
-        return envelope(api_method(request), {"tasks": [task_vo(row, code=True) for row in rows], "totalPage": total})
+        tasks = [task_vo(row, code=True, master=self.settings.is_master) for row in rows]
+        return envelope(api_method(request), {"tasks": tasks, "totalPage": total})
 
 
 # -- /filesystem (§8) ----------------------------------------------------------------------

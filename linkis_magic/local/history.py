@@ -203,19 +203,25 @@ def _history_accepts(old: JobStatus, new: JobStatus) -> bool:
     return new is old or (STATE_ORDER[new] >= STATE_ORDER[old] and not old.is_terminal)
 
 
+#: ``QueryTaskVO``'s keys on master that 1.8.0 does not have (§7.1).
+MASTER_ONLY_FIELDS = ("engineLogPath", "ecmInstance", "ticketId")
+
 #: The fields master's ``brief=true`` fills (``jobHistory2BriefTaskVO``, §7.1); the rest are null.
 BRIEF_FIELDS = ("status", "progress", "taskID", "execId", "logPath", "resultLocation", "umUser", "executeUser",
                 "errDesc", "errCode")
 
 
-def task_vo(row: dict, *, code: bool = False, brief: bool = False) -> dict:
+def task_vo(row: dict, *, code: bool = False, brief: bool = False, master: bool = False) -> dict:
     """A history row as the jobhistory task object (§7.1): string progress, epoch-ms dates,
     JSON-string fields, errCode/errDesc nulled while the job runs.
 
     ``executionCode`` is sent only when ``code`` is true: ``/get`` leaves it out since Linkis
     1.7.0, ``/list`` fills it. ``brief`` (master's ``brief=true``) nulls every field but ten.
+    ``master``: with the keys master's ``QueryTaskVO`` added after 1.8.0, always null here.
     """
     task = _full_task_vo(row)
+    if master:
+        task.update(dict.fromkeys(MASTER_ONLY_FIELDS))
     if not code:
         task["executionCode"] = None
     if brief:
@@ -239,7 +245,7 @@ def _full_task_vo(row: dict) -> dict:
     labels = json.loads(row["labels_json"] or "{}")
     task = {
         "taskID": row["id"], "instance": row["instance"], "execId": row["exec_id"],
-        "umUser": row["um_user"], "executeUser": row["um_user"], "submitUser": row["um_user"],
+        "umUser": row["um_user"], "executeUser": row["um_user"],
         "engineInstance": row["instance"] if row["engine_start_time"] else None,
         "executionCode": row["code"], "progress": row["progress"],
         "logPath": row["log_path"], "resultLocation": row["result_location"], "status": status,
@@ -254,7 +260,7 @@ def _full_task_vo(row: dict) -> dict:
         "labels": [f"{key}:{value}" for key, value in labels.items()],
         "canRetry": status == JobStatus.FAILED.value and not row["engine_start_time"],
         "isReuse": True, "metrics": json.dumps({"submitTime": row["created_time"]}),
-        "engineLogPath": None, "ecmInstance": None, "ticketId": None, "observeInfo": None,
+        "observeInfo": None,
         "requestStartTime": row["created_time"], "requestEndTime": row["updated_time"] if terminal else None,
         "requestSpendTime": row["updated_time"] - row["created_time"] if terminal else None,
         "engineStartTime": row["engine_start_time"], "subJobs": None,

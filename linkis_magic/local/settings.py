@@ -83,6 +83,11 @@ class LinkisSettings:
     @property
     def honours_brief(self) -> bool:
         """``brief=true`` exists on master only; releases up to 1.8.0 ignore it (§7.1)."""
+        return self.is_master
+
+    @property
+    def is_master(self) -> bool:
+        """Imitating Linkis master rather than the latest release."""
         return self.linkis_version == "master"
 
     def is_admin(self, user: str) -> bool:

@@ -13,6 +13,15 @@ from linkis_magic.protocol import API_PREFIX, TOKEN_CODE_HEADER, TOKEN_USER_HEAD
 WAIT_LIMIT = 30.0
 
 
+#: ``QueryTaskVO``'s keys (linkis-jobhistory ``entity/QueryTaskVO.java``, 1.8.0).
+QUERY_TASK_VO = {
+    "taskID", "instance", "execId", "umUser", "executeUser", "engineInstance", "executionCode", "progress",
+    "logPath", "resultLocation", "status", "createdTime", "updatedTime", "engineType", "errCode", "errDesc",
+    "executeApplicationName", "requestApplicationName", "runType", "paramsJson", "costTime", "strongerExecId",
+    "sourceJson", "sourceTailor", "engineStartTime", "labels", "canRetry", "observeInfo", "isReuse",
+    "requestStartTime", "requestEndTime", "requestSpendTime", "metrics", "subJobs",
+}
+
 class Api:
     """Raw HTTP to one gateway as one user (token headers unless ``token`` is None)."""
 

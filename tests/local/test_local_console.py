@@ -22,16 +22,8 @@ import requests
 from linkis_magic.local.console import ERROR_MSG_TIP, OAUTH_OFF
 from linkis_magic.local.server import LocalLinkis
 from linkis_magic.protocol import API_PREFIX, HTTP_STATUS, MessageStatus
-from tests.local.gateway_api import Api
+from tests.local.gateway_api import QUERY_TASK_VO, Api
 
-#: ``QueryTaskVO``'s keys (linkis-jobhistory ``entity/QueryTaskVO.java``, 1.8.0).
-QUERY_TASK_VO = {
-    "taskID", "instance", "execId", "umUser", "executeUser", "engineInstance", "executionCode", "progress",
-    "logPath", "resultLocation", "status", "createdTime", "updatedTime", "engineType", "errCode", "errDesc",
-    "executeApplicationName", "requestApplicationName", "runType", "paramsJson", "costTime", "strongerExecId",
-    "sourceJson", "sourceTailor", "engineStartTime", "labels", "canRetry", "observeInfo", "isReuse",
-    "requestStartTime", "requestEndTime", "requestSpendTime", "metrics", "subJobs",
-}
 #: ``DirFileTree``'s keys (linkis-pes-publicservice ``filesystem/entity/DirFileTree.java``).
 DIR_FILE_TREE = {"name", "path", "properties", "children", "isLeaf", "parentPath"}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -103,7 +95,7 @@ class Console:
         tasks = listing["data"]["tasks"]
         assert listing["data"]["totalPage"] >= len(tasks)  # the row count, whatever its name
         for task in tasks:
-            assert QUERY_TASK_VO <= set(task)
+            assert set(task) == QUERY_TASK_VO
             assert isinstance(task["createdTime"], int) and isinstance(task["progress"], str)
         return tasks
 
@@ -119,7 +111,7 @@ class Console:
             assert engines["method"] == "/api/linkisManager/ecinfo/ecrHistoryList"
             assert engines["data"] == {"engineList": [], "totalPage": 0}  # no engine log tab
         task = self.call(f"/jobhistory/{row['taskID']}/get")["data"]["task"]
-        assert QUERY_TASK_VO <= set(task) and task["logPath"]  # an empty logPath: the spinner never stops
+        assert set(task) == QUERY_TASK_VO and task["logPath"]  # an empty logPath: the spinner never stops
         log = self.call("/filesystem/openLog", {"path": task["logPath"]})["data"]["log"]
         assert isinstance(log, list) and len(log) == 4 and all(isinstance(part, str) for part in log)
         shown: dict = {"task": task, "log": log, "result": None}
@@ -214,7 +206,7 @@ def test_a_running_job_is_in_the_footer_and_the_history_stop_button_kills_it(con
     api.wait(running["taskID"], {"Running"})
     undone = console.call("/jobhistory/listundonetasks", {"pageSize": 100, "status": "Running,Inited,Scheduled"})
     row = row_of(undone["data"]["tasks"], {"taskID": running["taskID"]})
-    assert QUERY_TASK_VO <= set(row) and row["status"] == "Running"
+    assert set(row) == QUERY_TASK_VO and row["status"] == "Running"
     stopped = console.call(f"/entrance/{row['strongerExecId']}/killJobs",
                            body={"idList": [row["strongerExecId"]], "taskIDList": [row["taskID"]]})
     assert [message["status"] for message in stopped["data"]["messages"]] == [0]

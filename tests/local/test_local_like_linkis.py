@@ -21,7 +21,7 @@ from linkis_magic.local.auth import default_user
 from linkis_magic.local.faults import Faults
 from linkis_magic.local.server import LocalLinkis
 from linkis_magic.local.settings import LinkisSettings, SettingsError
-from tests.local.gateway_api import Api
+from tests.local.gateway_api import QUERY_TASK_VO, Api
 from tests.local.scripted_engine import SUPPORTED, ScriptedPool
 from tests.support import wait_for
 
@@ -179,6 +179,9 @@ def test_master_honours_brief_and_1_8_0_ignores_it(tmp_path, api):
     assert filled == {"status", "progress", "taskID", "execId", "logPath", "resultLocation", "umUser",
                       "executeUser", "canRetry"}  # errCode/errDesc are null for a job that succeeded
     assert brief["strongerExecId"] is None and brief["canRetry"] is False
+    # The keys: 1.8.0's QueryTaskVO, and master's three more.
+    assert set(ignored) == QUERY_TASK_VO
+    assert set(brief) == QUERY_TASK_VO | {"engineLogPath", "ecmInstance", "ticketId"}
 
 
 def test_master_alone_reads_log_level_and_wants_enable_limit_true(tmp_path, api):
