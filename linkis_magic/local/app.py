@@ -461,12 +461,18 @@ class FilesystemRoutes:
         return envelope(api_method(request), {"dirFileTrees": tree})
 
     async def open_file(self, request: Request, user: str) -> Response:
+        path = self._path(request)
+        # Column pages (with enableLimit) are not served here, but their bounds are checked (§8.2).
+        if int_param(request, "columnPage", 1) < 1 or not 1 <= int_param(request, "columnPageSize", 500) <= 500:
+            raise results.FileError(80036, "Parameter error, page size is incorrect, please pass in a number within "
+                                           "[1-500] (分页参数错误，页码从1开始，页大小需在[1-500]范围内，"
+                                           "获取的列索引需在实际结果集列数范围内)")
         page = max(int_param(request, "page", 1), 1)
         page_size = int_param(request, "pageSize", results.OPENFILE_PAGE_SIZE)
         # enableLimit: any non-blank value on 1.8.0, "true" only on master (§8.2).
         enable = request.query_params.get("enableLimit", "").strip()
-        enable_limit = enable.lower() == "true" if self.settings.linkis_version == "master" else bool(enable)
-        data = await run_in_threadpool(self.files.open_page, user, self._path(request), page, page_size,
+        enable_limit = enable.lower() == "true" if self.settings.is_master else bool(enable)
+        data = await run_in_threadpool(self.files.open_page, user, path, page, page_size,
                                        request.query_params.get("nullValue"), enable_limit)
         if data.get("display_prohibited"):
             return envelope(api_method(request), data)
@@ -475,7 +481,7 @@ class FilesystemRoutes:
     async def open_log(self, request: Request, user: str) -> Response:
         lines = await run_in_threadpool(self.files.read_log, user, self._path(request))
         log = openlog_array(lines)
-        if self.settings.linkis_version == "master":  # logLevel exists on master only (§8.4)
+        if self.settings.is_master:  # logLevel exists on master only (§8.4)
             names = ("ERROR", "WARN", "INFO", "ALL")
             asked = "".join(request.query_params.get("logLevel", "").split()).upper().split(",")
             wanted = {names.index(name) for name in asked if name in names} or {3}

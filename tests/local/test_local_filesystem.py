@@ -77,6 +77,9 @@ def test_default_page_and_null_values(api):
     assert custom["fileContent"][0][5] == "-" and custom["fileContent"][1][5] == "note 1"
     too_big = api.get("/filesystem/openFile", path=path, pageSize=100001).json()
     assert too_big["status"] == 1 and "80034" in too_big["message"]
+    for columns in ({"columnPage": 0}, {"columnPageSize": 501}, {"columnPageSize": 0}):
+        refused = api.get("/filesystem/openFile", path=path, **columns).json()
+        assert refused["status"] == 1 and refused["data"]["errorMsg"]["errCode"] == 80036, columns
 
 
 def test_text_results(api):
