@@ -50,6 +50,8 @@ from linkis_magic.protocol import (
 #: What ``listundonetasks`` lists when the request names no status.
 UNDONE = ("Running", "Inited", "Scheduled")
 DAY_MS = 24 * 3600 * 1000
+#: A /filesystem call without a path (80004, WorkspaceExceptionManager).
+PATH_EMPTY = (80004, "The path:null is empty(路径:null 为空)!")
 #: The creator Linkis assumes when a request names none (§4.1).
 ABSENT_CREATOR = "IDE"
 #: The most code one job may carry. Linkis itself sets no documented bound, but every gateway has
@@ -548,7 +550,7 @@ class FilesystemRoutes:
         form = await request.form()
         directory = str(form.get("path") or "")
         if not directory:
-            raise results.FileError(80004, "The path:null is empty(路径:null 为空)!")
+            raise results.FileError(*PATH_EMPTY)
         for part in form.getlist("file"):
             if isinstance(part, str):
                 continue
@@ -561,7 +563,7 @@ class FilesystemRoutes:
         body = await read_json(request)
         path = str(body.get("path") or "")
         if not path:
-            raise results.FileError(80004, f"The path:{path or 'null'} is empty(路径:{path or 'null'} 为空)!")
+            raise results.FileError(*PATH_EMPTY)
         await run_in_threadpool(self.files.delete, user, path)
         return envelope(api_method(request), {})
 
@@ -594,7 +596,7 @@ class FilesystemRoutes:
     def _path(request: Request) -> str:
         path = request.query_params.get("path", "")
         if not path:
-            raise results.FileError(80004, "The path:null is empty(路径:null 为空)!")
+            raise results.FileError(*PATH_EMPTY)
         return path
 
 
