@@ -304,7 +304,8 @@ class Job:
             pause = when - time.monotonic()
             if deadline is not None:
                 pause = min(pause, deadline - time.monotonic())
-            time.sleep(max(pause, 0.0))
+            if pause > 0:  # sleep(0) would still hand the GIL to a busy reader thread for a while
+                time.sleep(pause)
             if deadline is not None and time.monotonic() >= deadline:
                 timed_out = self._time_out(events)
                 if timed_out is None:
