@@ -176,15 +176,23 @@ def _plain_json_types(data_type: pa.DataType) -> bool:
             or pa.types.is_null(data_type))
 
 
+#: Bodies shorter than this go to the plain JSON decoder: Arrow's reader costs about 0.35 ms
+#: before the first byte, while orjson reads a 2-row page in 0.01 ms and breaks even near 64 KiB.
+ARROW_FROM_BYTES = 64 * 1024
+
+
 def decode_page(content: bytes, fallback: Callable[[bytes], Any]) -> Any:
     """An ``openFile`` body with ``data.fileContent`` as an Arrow array of rows (``list<string>``).
 
     Arrow's JSON reader parses the page in C++ without a Python object per cell: a million-row
-    result reads faster and in a third less memory than through JSON lists. Anything else — an
+    result reads faster and in a third less memory than through JSON lists. A small body (under
+    :data:`ARROW_FROM_BYTES`) and anything else — an
     error envelope, a text result, cells that are not strings or not UTF-8, a row that is not a
     list, a lone surrogate, fields Arrow would type differently from JSON — goes to ``fallback``
     (a plain JSON decoder) whole, so it means what it always meant.
     """
+    if len(content) < ARROW_FROM_BYTES:
+        return fallback(content)
     try:
         table = pa_json.read_json(pa.BufferReader(content), parse_options=_PAGE_PARSE,
                                   read_options=pa_json.ReadOptions(use_threads=False, block_size=len(content) + 1))

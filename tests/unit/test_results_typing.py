@@ -10,7 +10,7 @@ import pytest
 
 from linkis_magic.errors import LinkisProtocolError
 from linkis_magic.protocol import result_index
-from linkis_magic.results import base_type, convert_column, decode_page, rows_array, to_frame
+from linkis_magic.results import ARROW_FROM_BYTES, base_type, convert_column, decode_page, rows_array, to_frame
 
 
 def test_integers_are_exact_and_nullable():
@@ -108,8 +108,13 @@ def plain(content: bytes):
     return {"decoded by": "json", "body": json.loads(content)}
 
 
+def large(body: str) -> bytes:
+    """``body`` led by enough blanks to be a page Arrow's reader takes (JSON allows them)."""
+    return (" " * ARROW_FROM_BYTES + body).encode()
+
+
 def test_a_table_page_is_read_into_arrow_rows():
-    body = decode_page((PAGE % r'[["1","a\"b\u4e2d"],["NULL","x"]]').encode(), plain)
+    body = decode_page(large(PAGE % r'[["1","a\"b\u4e2d"],["NULL","x"]]'), plain)
     assert "decoded by" not in body and body["status"] == 0 and body["message"] == "OK"
     assert isinstance(body["data"]["fileContent"], pa.ListArray)
     assert body["data"]["fileContent"].to_pylist() == [["1", 'a"b中'], ["NULL", "x"]]
@@ -135,11 +140,20 @@ def test_a_table_page_is_read_into_arrow_rows():
     ("a null row", PAGE % '[["1","a"],null]'),
 ])
 def test_unusual_bodies_go_to_the_plain_decoder_whole(name, body):
-    assert decode_page(body.encode(), plain)["decoded by"] == "json"
+    assert decode_page(large(body), plain)["decoded by"] == "json"
+
+
+def test_a_small_page_goes_to_the_plain_decoder_and_types_the_same():
+    """Arrow's reader costs more than the JSON decoder below ``ARROW_FROM_BYTES``; the frame is the same."""
+    small = decode_page((PAGE % '[["1","a"],[null,"x"]]').encode(), plain)
+    assert small["decoded by"] == "json"
+    arrow = decode_page(large(PAGE % '[["1","a"],[null,"x"]]'), plain)["data"]
+    data = small["body"]["data"]
+    assert to_frame(data["metadata"], data["fileContent"]).equals(to_frame(arrow["metadata"], arrow["fileContent"]))
 
 
 def test_cells_that_are_not_utf8_are_not_let_through():
-    body = (PAGE % '[["1","\xff"]]').encode("latin-1")
+    body = b" " * ARROW_FROM_BYTES + (PAGE % '[["1","\xff"]]').encode("latin-1")
     with pytest.raises(ValueError):  # what the plain decoder says of it; the client reports it
         decode_page(body, plain)
 
@@ -148,7 +162,7 @@ def test_cells_that_are_not_utf8_are_not_let_through():
 def test_content_that_is_not_rows_is_a_protocol_error(rows):
     with pytest.raises(LinkisProtocolError):
         to_frame([{"columnName": "n", "dataType": "int"}, {"columnName": "s", "dataType": "string"}], rows)
-    body = decode_page((PAGE % json.dumps(rows)).encode(), plain)
+    body = decode_page(large(PAGE % json.dumps(rows)), plain)
     content = body["body"]["data"]["fileContent"] if "decoded by" in body else body["data"]["fileContent"]
     with pytest.raises(LinkisProtocolError):
         rows_array(content)
