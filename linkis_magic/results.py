@@ -1,9 +1,10 @@
 """Result sets: Linkis result files read page by page into typed pandas DataFrames.
 
 A Linkis result file (``_N.dolphin``, docs/protocol.md §8) comes back from ``openFile`` as
-pages of string cells plus column metadata with a Linkis ``dataType`` per column. A page is parsed
-by Arrow's JSON reader (:func:`decode_page`), so no cell becomes a Python object; its rows are
-turned into columns and each column is typed from that metadata with Arrow's vectorised casts,
+pages of string cells plus column metadata with a Linkis ``dataType`` per column. A page of
+64 KiB or more is parsed by Arrow's JSON reader (:func:`decode_page`), so no cell becomes a Python
+object (a smaller one by orjson, which is quicker there); its rows are turned into columns and
+each column is typed from that metadata with Arrow's vectorised casts,
 never guessed from values:
 
 =====================================================  ===========================================
