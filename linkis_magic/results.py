@@ -4,8 +4,7 @@ A Linkis result file (``_N.dolphin``, docs/protocol.md §8) comes back from ``op
 pages of string cells plus column metadata with a Linkis ``dataType`` per column. A page of
 64 KiB or more is parsed by Arrow's JSON reader (:func:`decode_page`), so no cell becomes a Python
 object (a smaller one by orjson, which is quicker there); its rows are turned into columns and
-each column is typed from that metadata with Arrow's vectorised casts,
-never guessed from values:
+each column is typed from that metadata with Arrow's vectorised casts, never guessed from values:
 
 =====================================================  ===========================================
 dataType                                               pandas
@@ -186,11 +185,11 @@ def decode_page(content: bytes, fallback: Callable[[bytes], Any]) -> Any:
     """An ``openFile`` body with ``data.fileContent`` as an Arrow array of rows (``list<string>``).
 
     Arrow's JSON reader parses the page in C++ without a Python object per cell: a million-row
-    result reads faster and in a third less memory than through JSON lists. A small body (under
-    :data:`ARROW_FROM_BYTES`) and anything else — an
-    error envelope, a text result, cells that are not strings or not UTF-8, a row that is not a
-    list, a lone surrogate, fields Arrow would type differently from JSON — goes to ``fallback``
-    (a plain JSON decoder) whole, so it means what it always meant.
+    result reads faster and in a third less memory than through JSON lists. A body under
+    :data:`ARROW_FROM_BYTES`, and anything else — an error envelope, a text result, cells that
+    are not strings or not UTF-8, a row that is not a list, a lone surrogate, fields Arrow would
+    type differently from JSON — goes to ``fallback`` (a plain JSON decoder) whole, so it means
+    what it always meant.
     """
     if len(content) < ARROW_FROM_BYTES:
         return fallback(content)
